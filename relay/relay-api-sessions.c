@@ -1,0 +1,663 @@
+/* relay-api-sessions.c: the hosts' session endpoints under /api/sessions. */
+#define G_LOG_DOMAIN "relay-api"
+
+#include "relay-api.h"
+#include "relay-password.h"
+#include "omni-email.h"
+#include "omni-error.h"
+#include "omni-json.h"
+#include "omni-time.h"
+#include "omni-token.h"
+
+#include <string.h>
+
+#define WEEK_MS (7 * 24 * OMNI_MS_PER_HOUR)
+#define LIST_DEFAULT_LIMIT 100
+#define LIST_MAX_LIMIT 500
+
+void
+relay_api_set_session_not_found (GError **error)
+{
+  omni_error_set_field (error, OMNI_ERROR_NOT_FOUND, NULL, "Session not found");
+}
+
+OmniSession *
+relay_api_load_owned_session (RelayRequest  *request,
+                              GError       **error)
+{
+  RelayApp *app = relay_request_get_app (request);
+  RelayHost *host = relay_request_get_host (request);
+  const char *id = relay_request_get_param (request, 0);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(OmniSession) session = NULL;
+
+  session = relay_store_session_get (app->store, id, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (session == NULL || (!host->admin && g_strcmp0 (session->host_id, host->id) != 0))
+    {
+      relay_api_set_session_not_found (error);
+      return NULL;
+    }
+  return g_steal_pointer (&session);
+}
+
+void
+relay_api_reply_session (RelayRequest      *request,
+                         guint              status,
+                         const OmniSession *session)
+{
+  RelayApp *app = relay_request_get_app (request);
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  omni_session_build_json (session, builder, app->public_url, omni_time_now_ms ());
+  relay_request_reply_builder (request, status, builder);
+}
+
+static void
+handle_me (RelayRequest *request)
+{
+  RelayHost *host = relay_request_get_host (request);
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "_id");
+  json_builder_add_string_value (builder, host->id);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, host->name);
+  json_builder_set_member_name (builder, "email");
+  json_builder_add_string_value (builder, host->email);
+  json_builder_set_member_name (builder, "admin");
+  json_builder_add_boolean_value (builder, host->admin);
+  json_builder_end_object (builder);
+  relay_request_reply_builder (request, 200, builder);
+}
+
+/* ---- POST /api/sessions ---- */
+
+typedef struct {
+  RelayRequest       *request;
+  OmniSessionRequest *create;
+} CreateJob;
+
+static void
+create_job_free (CreateJob *job)
+{
+  relay_request_unref (job->request);
+  omni_session_request_free (job->create);
+  g_free (job);
+}
+
+static void
+finish_create (RelayRequest       *request,
+               OmniSessionRequest *create,
+               const char         *password_hash)
+{
+  RelayApp *app = relay_request_get_app (request);
+  RelayHost *host = relay_request_get_host (request);
+  OmniSession *first = create->session;
+  g_autoptr(GPtrArray) series = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *series_id = NULL;
+  g_autoptr(JsonBuilder) builder = NULL;
+  gint64 now = omni_time_now_ms ();
+
+  if (create->recurrence_count > 1)
+    series_id = relay_store_new_id ();
+
+  for (int i = 0; i < create->recurrence_count; i++)
+    {
+      OmniSession *s = omni_session_new ();
+
+      s->id = relay_store_new_id ();
+      s->host_id = g_strdup (host->id);
+      s->host_name = g_strdup (host->name);
+      s->host_email = g_strdup (host->email);
+      s->title = g_strdup (first->title);
+      s->description = g_strdup (first->description);
+      s->agenda = g_strdup (first->agenda);
+      s->related_ticket = g_strdup (first->related_ticket);
+      s->type = first->type;
+      s->status = OMNI_SESSION_STATUS_SCHEDULED;
+      s->scheduled_start = first->scheduled_start + i * WEEK_MS;
+      s->scheduled_end = first->scheduled_end + i * WEEK_MS;
+      s->max_participants = first->max_participants;
+      s->enable_recording = first->enable_recording;
+      s->enable_screen_share = first->enable_screen_share;
+      s->enable_chat = first->enable_chat;
+      s->waiting_room_enabled = first->waiting_room_enabled;
+      s->requires_approval = first->requires_approval;
+      s->has_password = password_hash != NULL;
+      s->allowed_domains = g_strdupv (first->allowed_domains);
+      s->access_link = omni_token_new (16);
+      s->series_id = g_strdup (series_id);
+      s->series_index = i;
+      s->series_count = create->recurrence_count;
+      g_ptr_array_add (series, s);
+    }
+
+  /* The whole series and its invitees land together or not at all. */
+  if (!relay_store_begin (app->store, &error))
+    goto failed;
+  for (guint i = 0; i < series->len; i++)
+    if (!relay_store_session_insert (app->store, g_ptr_array_index (series, i), password_hash,
+                                     create->invitees, now, &error))
+      {
+        relay_store_rollback (app->store);
+        goto failed;
+      }
+  if (!relay_store_commit (app->store, &error))
+    goto failed;
+
+  /* Answer with what was stored, invitees and all. */
+  builder = json_builder_new_immutable ();
+  for (guint i = 0; i < series->len; i++)
+    {
+      OmniSession *stored = relay_store_session_get (app->store, ((OmniSession *) g_ptr_array_index (series, i))->id, &error);
+      if (stored == NULL)
+        goto failed;
+      omni_session_free (g_ptr_array_index (series, i));
+      g_ptr_array_index (series, i) = stored;
+    }
+
+  g_message ("Host %s created session %s (%s, %d occurrence(s), %u invitee(s))",
+             host->email, first->title, omni_session_type_to_string (first->type),
+             create->recurrence_count, create->invitees->len);
+
+  if (series->len == 1)
+    {
+      relay_api_reply_session (request, 201, g_ptr_array_index (series, 0));
+      return;
+    }
+
+  /* A series answers with its first session, and all of them in "sessions". */
+  {
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(JsonBuilder) list = json_builder_new_immutable ();
+    JsonObject *object;
+
+    omni_session_build_json (g_ptr_array_index (series, 0), builder, app->public_url, now);
+    root = json_builder_get_root (builder);
+    object = json_node_get_object (root);
+
+    json_builder_begin_array (list);
+    for (guint i = 0; i < series->len; i++)
+      omni_session_build_json (g_ptr_array_index (series, i), list, app->public_url, now);
+    json_builder_end_array (list);
+    json_object_set_member (object, "sessions", json_builder_get_root (list));
+    relay_request_reply_node (request, 201, root);
+  }
+  return;
+
+failed:
+  relay_request_reply_error (request, error);
+}
+
+static void
+on_create_password_hashed (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  CreateJob *job = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hash = relay_password_hash_finish (result, &error);
+
+  if (hash == NULL)
+    relay_request_reply_error (job->request, error);
+  else
+    finish_create (job->request, job->create, hash);
+  create_job_free (job);
+}
+
+static void
+handle_create (RelayRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSessionRequest) create = NULL;
+  CreateJob *job;
+
+  create = omni_session_request_new_create (relay_request_get_body (request), omni_time_now_ms (), &error);
+  if (create == NULL)
+    {
+      relay_request_reply_error (request, error);
+      return;
+    }
+
+  if (create->password == NULL)
+    {
+      finish_create (request, create, NULL);
+      return;
+    }
+
+  job = g_new0 (CreateJob, 1);
+  job->request = relay_request_ref (request);
+  job->create = g_steal_pointer (&create);
+  relay_password_hash_async (job->create->password, NULL, on_create_password_hashed, job);
+}
+
+/* ---- GET /api/sessions ---- */
+
+static gboolean
+query_time (RelayRequest  *request,
+            const char    *name,
+            gint64        *out_ms,
+            GError       **error)
+{
+  const char *value = relay_request_get_query (request, name);
+  g_autoptr(GError) local_error = NULL;
+
+  *out_ms = 0;
+  if (value == NULL)
+    return TRUE;
+  if (!omni_time_parse_iso8601 (value, out_ms, &local_error))
+    {
+      omni_error_set_field (error, OMNI_ERROR_INVALID_FIELD, name, "'%s' %s", name, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+query_int (RelayRequest  *request,
+           const char    *name,
+           int            min,
+           int            max,
+           int           *out_value,
+           GError       **error)
+{
+  const char *value = relay_request_get_query (request, name);
+  gint64 parsed;
+
+  if (value == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_signed (value, 10, min, max, &parsed, NULL))
+    {
+      omni_error_set_field (error, OMNI_ERROR_INVALID_FIELD, name,
+                            "'%s' must be a whole number from %d to %d", name, min, max);
+      return FALSE;
+    }
+  *out_value = (int) parsed;
+  return TRUE;
+}
+
+static void
+handle_list (RelayRequest *request)
+{
+  RelayApp *app = relay_request_get_app (request);
+  RelayHost *host = relay_request_get_host (request);
+  RelaySessionFilter filter = { 0 };
+  const char *upcoming = relay_request_get_query (request, "upcoming");
+  const char *status = relay_request_get_query (request, "status");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) sessions = NULL;
+  g_autoptr(JsonBuilder) builder = NULL;
+  char total_text[16];
+  int total = 0;
+
+  filter.host_id = host->admin && g_strcmp0 (relay_request_get_query (request, "all"), "true") == 0 ? NULL : host->id;
+  filter.status = -1;
+  filter.limit = LIST_DEFAULT_LIMIT;
+  filter.now_ms = omni_time_now_ms ();
+
+  if (upcoming != NULL && strcmp (upcoming, "true") != 0 && strcmp (upcoming, "false") != 0)
+    {
+      omni_error_set_field (&error, OMNI_ERROR_INVALID_FIELD, "upcoming", "'upcoming' must be true or false");
+      goto failed;
+    }
+  filter.upcoming = g_strcmp0 (upcoming, "true") == 0;
+  if (status != NULL)
+    {
+      OmniSessionStatus parsed;
+      if (!omni_session_status_from_string (status, &parsed))
+        {
+          omni_error_set_field (&error, OMNI_ERROR_INVALID_FIELD, "status",
+                                "'%s' is not a status; use scheduled, live, ended or cancelled", status);
+          goto failed;
+        }
+      filter.status = (int) parsed;
+    }
+  if (!query_time (request, "from", &filter.from_ms, &error) ||
+      !query_time (request, "to", &filter.to_ms, &error) ||
+      !query_int (request, "limit", 1, LIST_MAX_LIMIT, &filter.limit, &error) ||
+      !query_int (request, "offset", 0, G_MAXINT, &filter.offset, &error))
+    goto failed;
+  if (filter.from_ms != 0 && filter.to_ms != 0 && filter.to_ms <= filter.from_ms)
+    {
+      omni_error_set_field (&error, OMNI_ERROR_INVALID_FIELD, "to", "'to' must be after 'from'");
+      goto failed;
+    }
+
+  sessions = relay_store_session_list (app->store, &filter, &total, &error);
+  if (sessions == NULL)
+    goto failed;
+
+  builder = json_builder_new_immutable ();
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < sessions->len; i++)
+    omni_session_build_json (g_ptr_array_index (sessions, i), builder, app->public_url, filter.now_ms);
+  json_builder_end_array (builder);
+
+  g_snprintf (total_text, sizeof total_text, "%d", total);
+  relay_request_set_header (request, "X-Total-Count", total_text);
+  relay_request_reply_builder (request, 200, builder);
+  return;
+
+failed:
+  relay_request_reply_error (request, error);
+}
+
+static void
+handle_get (RelayRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) session = relay_api_load_owned_session (request, &error);
+
+  if (session == NULL)
+    relay_request_reply_error (request, error);
+  else
+    relay_api_reply_session (request, 200, session);
+}
+
+/* ---- PATCH /api/sessions/:id ---- */
+
+typedef struct {
+  RelayRequest       *request;
+  OmniSessionRequest *update;
+} UpdateJob;
+
+static void
+finish_update (RelayRequest       *request,
+               OmniSessionRequest *update,
+               const char         *password_hash)
+{
+  RelayApp *app = relay_request_get_app (request);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) session = relay_api_load_owned_session (request, &error);
+  gboolean times_changed;
+
+  if (session == NULL)
+    goto failed;
+  /* The session may have ended while a password was being hashed. */
+  if (session->status == OMNI_SESSION_STATUS_ENDED || session->status == OMNI_SESSION_STATUS_CANCELLED)
+    {
+      omni_error_set_field (&error, OMNI_ERROR_INVALID_STATE, NULL,
+                            "A session that is %s cannot be changed",
+                            omni_session_status_to_string (session->status));
+      goto failed;
+    }
+
+  times_changed = (update->has_start && update->session->scheduled_start != session->scheduled_start) ||
+                  (update->has_end && update->session->scheduled_end != session->scheduled_end);
+  omni_session_apply_update (session, update);
+
+  if (!relay_store_begin (app->store, &error))
+    goto failed;
+  if (!relay_store_session_update (app->store, session,
+                                   update->has_password ? (password_hash ? password_hash : "") : NULL,
+                                   times_changed, omni_time_now_ms (), &error))
+    {
+      relay_store_rollback (app->store);
+      goto failed;
+    }
+  if (!relay_store_commit (app->store, &error))
+    goto failed;
+
+  g_clear_pointer (&session, omni_session_free);
+  session = relay_api_load_owned_session (request, &error);
+  if (session == NULL)
+    goto failed;
+  relay_api_reply_session (request, 200, session);
+  return;
+
+failed:
+  relay_request_reply_error (request, error);
+}
+
+static void
+on_update_password_hashed (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  UpdateJob *job = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hash = relay_password_hash_finish (result, &error);
+
+  if (hash == NULL)
+    relay_request_reply_error (job->request, error);
+  else
+    finish_update (job->request, job->update, hash);
+  relay_request_unref (job->request);
+  omni_session_request_free (job->update);
+  g_free (job);
+}
+
+static void
+handle_update (RelayRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) session = relay_api_load_owned_session (request, &error);
+  g_autoptr(OmniSessionRequest) update = NULL;
+  UpdateJob *job;
+
+  if (session == NULL)
+    goto failed;
+  if (session->status == OMNI_SESSION_STATUS_ENDED || session->status == OMNI_SESSION_STATUS_CANCELLED)
+    {
+      omni_error_set_field (&error, OMNI_ERROR_INVALID_STATE, NULL,
+                            "A session that is %s cannot be changed",
+                            omni_session_status_to_string (session->status));
+      goto failed;
+    }
+  update = omni_session_request_new_update (relay_request_get_body (request), session,
+                                            omni_time_now_ms (), &error);
+  if (update == NULL)
+    goto failed;
+
+  if (!update->has_password || update->password[0] == '\0')
+    {
+      finish_update (request, update, NULL);
+      return;
+    }
+
+  job = g_new0 (UpdateJob, 1);
+  job->request = relay_request_ref (request);
+  job->update = g_steal_pointer (&update);
+  relay_password_hash_async (job->update->password, NULL, on_update_password_hashed, job);
+  return;
+
+failed:
+  relay_request_reply_error (request, error);
+}
+
+/* ---- POST /api/sessions/:id/participants ---- */
+
+static const OmniJsonField add_participants_fields[] = {
+  { "participants", OMNI_JSON_ARRAY, TRUE, 1, OMNI_SESSION_MAX_INVITEES },
+};
+
+static void
+handle_add_participants (RelayRequest *request)
+{
+  RelayApp *app = relay_request_get_app (request);
+  JsonObject *body = relay_request_get_body (request);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) session = NULL;
+  g_autoptr(GPtrArray) invitees = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+
+  session = relay_api_load_owned_session (request, &error);
+  if (session == NULL)
+    goto failed;
+  if (!omni_json_check_fields (body, add_participants_fields, G_N_ELEMENTS (add_participants_fields), NULL, &error))
+    goto failed;
+  invitees = omni_invitees_from_json (omni_json_get_array (body, "participants"), "participants", &error);
+  if (invitees == NULL)
+    goto failed;
+  if (session->status == OMNI_SESSION_STATUS_ENDED || session->status == OMNI_SESSION_STATUS_CANCELLED)
+    {
+      omni_error_set_field (&error, OMNI_ERROR_INVALID_STATE, NULL,
+                            "Nobody can be invited to a session that is %s",
+                            omni_session_status_to_string (session->status));
+      goto failed;
+    }
+  for (guint i = 0; i < invitees->len; i++)
+    {
+      OmniInvitee *invitee = g_ptr_array_index (invitees, i);
+      if (!omni_email_domain_allowed (invitee->email, (const char * const *) session->allowed_domains))
+        {
+          g_autofree char *field = g_strdup_printf ("participants[%u].email", i);
+          omni_error_set_field (&error, OMNI_ERROR_INVALID_FIELD, field,
+                                "'%s' is not in one of the allowed domains", invitee->email);
+          goto failed;
+        }
+    }
+
+  if (!relay_store_begin (app->store, &error))
+    goto failed;
+  added = relay_store_session_add_invitees (app->store, session->id, invitees, &error);
+  if (added == NULL)
+    {
+      relay_store_rollback (app->store);
+      goto failed;
+    }
+  if (!relay_store_commit (app->store, &error))
+    goto failed;
+
+  g_clear_pointer (&session, omni_session_free);
+  session = relay_api_load_owned_session (request, &error);
+  if (session == NULL)
+    goto failed;
+  relay_api_reply_session (request, added->len > 0 ? 201 : 200, session);
+  return;
+
+failed:
+  relay_request_reply_error (request, error);
+}
+
+/* ---- start / end / cancel ---- */
+
+static gboolean
+check_transition (const OmniSession  *session,
+                  OmniSessionStatus   target,
+                  gint64              now_ms,
+                  GError            **error)
+{
+  const char *status = omni_session_status_to_string (session->status);
+
+  switch (target)
+    {
+    case OMNI_SESSION_STATUS_LIVE:
+      if (session->status != OMNI_SESSION_STATUS_SCHEDULED)
+        {
+          omni_error_set_field (error, OMNI_ERROR_INVALID_STATE, NULL,
+                                "The session is %s; only a scheduled session can start", status);
+          return FALSE;
+        }
+      if (now_ms < session->scheduled_start - OMNI_SESSION_EARLY_START_MS)
+        {
+          g_autofree char *can_start = omni_time_format_iso8601 (session->scheduled_start - OMNI_SESSION_EARLY_START_MS);
+          omni_error_set_field (error, OMNI_ERROR_TOO_EARLY, NULL,
+                                "The session can start from 15 minutes before its start time, at %s", can_start);
+          omni_error_set_detail (*error, "canStartAt", can_start);
+          return FALSE;
+        }
+      return TRUE;
+    case OMNI_SESSION_STATUS_ENDED:
+      if (session->status != OMNI_SESSION_STATUS_LIVE)
+        {
+          omni_error_set_field (error, OMNI_ERROR_INVALID_STATE, NULL,
+                                session->status == OMNI_SESSION_STATUS_SCHEDULED
+                                  ? "The session has not started; cancel it instead"
+                                  : "The session is %s; only a live session can end", status);
+          return FALSE;
+        }
+      return TRUE;
+    case OMNI_SESSION_STATUS_CANCELLED:
+      if (session->status != OMNI_SESSION_STATUS_SCHEDULED)
+        {
+          omni_error_set_field (error, OMNI_ERROR_INVALID_STATE, NULL,
+                                "The session is %s; only a scheduled session can be cancelled", status);
+          return FALSE;
+        }
+      return TRUE;
+    case OMNI_SESSION_STATUS_SCHEDULED:
+    case OMNI_SESSION_N_STATUSES:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+transition (RelayRequest      *request,
+            OmniSessionStatus  target)
+{
+  RelayApp *app = relay_request_get_app (request);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) session = relay_api_load_owned_session (request, &error);
+  gint64 now = omni_time_now_ms ();
+
+  if (session == NULL || !check_transition (session, target, now, &error))
+    goto failed;
+
+  if (!relay_store_begin (app->store, &error))
+    goto failed;
+  if (!relay_store_session_set_status (app->store, session->id, target, now, &error) ||
+      (target == OMNI_SESSION_STATUS_ENDED &&
+       !relay_store_session_close_calls (app->store, session->id, now, &error)))
+    {
+      relay_store_rollback (app->store);
+      goto failed;
+    }
+  if (!relay_store_commit (app->store, &error))
+    goto failed;
+
+  g_message ("Session %s is now %s", session->id, omni_session_status_to_string (target));
+  g_clear_pointer (&session, omni_session_free);
+  session = relay_api_load_owned_session (request, &error);
+  if (session == NULL)
+    goto failed;
+  relay_api_reply_session (request, 200, session);
+  return;
+
+failed:
+  relay_request_reply_error (request, error);
+}
+
+static void
+handle_start (RelayRequest *request)
+{
+  transition (request, OMNI_SESSION_STATUS_LIVE);
+}
+
+static void
+handle_end (RelayRequest *request)
+{
+  transition (request, OMNI_SESSION_STATUS_ENDED);
+}
+
+static void
+handle_cancel (RelayRequest *request)
+{
+  transition (request, OMNI_SESSION_STATUS_CANCELLED);
+}
+
+static const RelayRoute session_routes[] = {
+  { "GET",   "/api/me",                            handle_me,               RELAY_ROUTE_HOST },
+  { "GET",   "/api/sessions",                      handle_list,             RELAY_ROUTE_HOST },
+  { "POST",  "/api/sessions",                      handle_create,           RELAY_ROUTE_HOST | RELAY_ROUTE_JSON_BODY },
+  { "GET",   "/api/sessions/:id",                  handle_get,              RELAY_ROUTE_HOST },
+  { "PATCH", "/api/sessions/:id",                  handle_update,           RELAY_ROUTE_HOST | RELAY_ROUTE_JSON_BODY },
+  { "POST",  "/api/sessions/:id/participants",     handle_add_participants, RELAY_ROUTE_HOST | RELAY_ROUTE_JSON_BODY },
+  { "POST",  "/api/sessions/:id/start",            handle_start,            RELAY_ROUTE_HOST | RELAY_ROUTE_OPTIONAL_BODY },
+  { "POST",  "/api/sessions/:id/end",              handle_end,              RELAY_ROUTE_HOST | RELAY_ROUTE_OPTIONAL_BODY },
+  { "POST",  "/api/sessions/:id/cancel",           handle_cancel,           RELAY_ROUTE_HOST | RELAY_ROUTE_OPTIONAL_BODY },
+};
+
+void
+relay_api_sessions_register (void)
+{
+  relay_http_add_routes (session_routes, G_N_ELEMENTS (session_routes));
+}

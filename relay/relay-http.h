@@ -1,0 +1,62 @@
+/* relay-http.h: routing, request bodies, authentication and the one place
+ * where results and errors become HTTP responses. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "relay-app.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RelayRequest RelayRequest;
+typedef void (*RelayHandler) (RelayRequest *request);
+
+typedef enum {
+  RELAY_ROUTE_PUBLIC       = 0,
+  RELAY_ROUTE_HOST         = 1 << 0,  /* needs a host's Bearer token */
+  RELAY_ROUTE_JSON_BODY    = 1 << 1,  /* needs a JSON object body */
+  RELAY_ROUTE_OPTIONAL_BODY = 1 << 2, /* an empty body or any JSON object */
+} RelayRouteFlags;
+
+typedef struct {
+  const char      *method;
+  const char      *pattern;   /* "/api/sessions/:id/start"; ':' segments are parameters */
+  RelayHandler     handler;
+  RelayRouteFlags  flags;
+} RelayRoute;
+
+void          relay_http_add_routes      (const RelayRoute *routes,
+                                          guint             n_routes);
+void          relay_http_attach          (RelayApp         *app);
+
+RelayApp     *relay_request_get_app      (RelayRequest *request);
+/* The n-th ':' parameter of the route, in order. */
+const char   *relay_request_get_param    (RelayRequest *request,
+                                          guint         index);
+const char   *relay_request_get_query    (RelayRequest *request,
+                                          const char   *name);
+RelayHost    *relay_request_get_host     (RelayRequest *request);
+JsonObject   *relay_request_get_body     (RelayRequest *request);
+const char   *relay_request_get_client_address (RelayRequest *request);
+
+/* For handlers that finish later: hold a ref across the wait. The message
+ * stays paused until a reply is sent. */
+RelayRequest *relay_request_ref          (RelayRequest *request);
+void          relay_request_unref        (RelayRequest *request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayRequest, relay_request_unref)
+
+/* Each request gets exactly one reply. */
+void          relay_request_reply_node   (RelayRequest *request,
+                                          guint         status,
+                                          JsonNode     *node);
+void          relay_request_reply_builder (RelayRequest *request,
+                                           guint         status,
+                                           JsonBuilder  *builder);
+void          relay_request_reply_error  (RelayRequest *request,
+                                          const GError *error);
+void          relay_request_set_header   (RelayRequest *request,
+                                          const char   *name,
+                                          const char   *value);
+
+G_END_DECLS

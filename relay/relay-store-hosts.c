@@ -1,0 +1,151 @@
+/* relay-store-hosts.c: host accounts. Only SHA-256 hashes of tokens are kept. */
+#define G_LOG_DOMAIN "relay-store"
+
+#include "relay-store.h"
+#include "omni-error.h"
+#include "omni-time.h"
+
+void
+relay_host_free (RelayHost *host)
+{
+  if (host == NULL)
+    return;
+  g_free (host->id);
+  g_free (host->email);
+  g_free (host->name);
+  g_free (host);
+}
+
+static RelayHost *
+host_from_row (sqlite3_stmt *stmt)
+{
+  RelayHost *host = g_new0 (RelayHost, 1);
+
+  host->id = relay_store_column_dup (stmt, 0);
+  host->email = relay_store_column_dup (stmt, 1);
+  host->name = relay_store_column_dup (stmt, 2);
+  host->admin = sqlite3_column_int (stmt, 3) != 0;
+  host->created_at = sqlite3_column_int64 (stmt, 4);
+  host->revoked_at = sqlite3_column_int64 (stmt, 5);
+  return host;
+}
+
+RelayHost *
+relay_store_host_add (RelayStore  *store,
+                      const char  *email,
+                      const char  *name,
+                      gboolean     admin,
+                      const char  *token_hash,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt;
+  g_autoptr(RelayHost) host = g_new0 (RelayHost, 1);
+  int rc;
+
+  stmt = relay_store_prepare (store,
+                              "INSERT INTO hosts (id, email, name, is_admin, token_hash, created_at)"
+                              " VALUES (?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    return NULL;
+
+  host->id = relay_store_new_id ();
+  host->email = g_strdup (email);
+  host->name = g_strdup (name);
+  host->admin = admin;
+  host->created_at = omni_time_now_ms ();
+
+  relay_store_bind_text (stmt, 1, host->id);
+  relay_store_bind_text (stmt, 2, email);
+  relay_store_bind_text (stmt, 3, name);
+  sqlite3_bind_int (stmt, 4, admin ? 1 : 0);
+  relay_store_bind_text (stmt, 5, token_hash);
+  sqlite3_bind_int64 (stmt, 6, host->created_at);
+
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_CONSTRAINT)
+    {
+      omni_error_set_field (error, OMNI_ERROR_INVALID_STATE, "email",
+                            "A host with the e-mail %s already exists; revoke it first", email);
+      return NULL;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      relay_store_set_error (store, error, "Cannot add the host");
+      return NULL;
+    }
+  return g_steal_pointer (&host);
+}
+
+RelayHost *
+relay_store_host_find_by_token (RelayStore  *store,
+                                const char  *token_hash,
+                                GError     **error)
+{
+  sqlite3_stmt *stmt;
+  RelayHost *host = NULL;
+  int rc;
+
+  stmt = relay_store_prepare (store,
+                              "SELECT id, email, name, is_admin, created_at, revoked_at FROM hosts"
+                              " WHERE token_hash = ? AND revoked_at IS NULL", error);
+  if (stmt == NULL)
+    return NULL;
+  relay_store_bind_text (stmt, 1, token_hash);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    host = host_from_row (stmt);
+  else if (rc != SQLITE_DONE)
+    relay_store_set_error (store, error, "Cannot look up the host");
+  sqlite3_reset (stmt);
+  return host;
+}
+
+GPtrArray *
+relay_store_host_list (RelayStore  *store,
+                       GError     **error)
+{
+  g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_host_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = relay_store_prepare (store,
+                              "SELECT id, email, name, is_admin, created_at, revoked_at FROM hosts"
+                              " ORDER BY created_at, email", error);
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (hosts, host_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      relay_store_set_error (store, error, "Cannot list hosts");
+      return NULL;
+    }
+  return g_steal_pointer (&hosts);
+}
+
+gboolean
+relay_store_host_revoke (RelayStore  *store,
+                         const char  *email_or_id,
+                         GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  stmt = relay_store_prepare (store,
+                              "UPDATE hosts SET revoked_at = ?"
+                              " WHERE (id = ?2 OR lower(email) = lower(?2)) AND revoked_at IS NULL", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, omni_time_now_ms ());
+  relay_store_bind_text (stmt, 2, email_or_id);
+  if (!relay_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (relay_store_get_db (store)) == 0)
+    {
+      omni_error_set_field (error, OMNI_ERROR_NOT_FOUND, "email",
+                            "No active host %s", email_or_id);
+      return FALSE;
+    }
+  return TRUE;
+}

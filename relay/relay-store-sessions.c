@@ -1,0 +1,605 @@
+/* relay-store-sessions.c: sessions, invitees and guests' joins and leaves. */
+#define G_LOG_DOMAIN "relay-store"
+
+#include "relay-store.h"
+#include "omni-error.h"
+
+#include <string.h>
+
+#define SESSION_COLUMNS \
+  "s.id, s.host_id, h.name, h.email, s.title, s.description, s.agenda, s.session_type," \
+  " s.status, s.scheduled_start, s.scheduled_end, s.actual_start, s.actual_end," \
+  " s.max_participants, s.peak_participants, s.enable_recording, s.enable_screen_share," \
+  " s.enable_chat, s.waiting_room_enabled, s.requires_approval, s.password_hash," \
+  " s.allowed_domains, s.access_link, s.related_ticket, s.series_id, s.series_index," \
+  " s.series_count, s.created_at, s.updated_at" \
+  " FROM sessions s JOIN hosts h ON h.id = s.host_id"
+
+enum { COL_PASSWORD_HASH = 20 };
+
+#define PARTICIPANT_COLUMNS \
+  "id, email, name, invited, state, joined_at, left_at, duration_ms, in_call_since FROM participants"
+
+static char **
+split_domains (const char *text)
+{
+  if (text == NULL || *text == '\0')
+    return g_new0 (char *, 1);
+  return g_strsplit (text, " ", -1);
+}
+
+static char *
+join_domains (char **domains)
+{
+  if (domains == NULL)
+    return g_strdup ("");
+  return g_strjoinv (" ", domains);
+}
+
+static OmniSession *
+session_from_row (sqlite3_stmt *stmt)
+{
+  OmniSession *s = omni_session_new ();
+
+  s->id = relay_store_column_dup (stmt, 0);
+  s->host_id = relay_store_column_dup (stmt, 1);
+  s->host_name = relay_store_column_dup (stmt, 2);
+  s->host_email = relay_store_column_dup (stmt, 3);
+  s->title = relay_store_column_dup (stmt, 4);
+  s->description = relay_store_column_dup (stmt, 5);
+  s->agenda = relay_store_column_dup (stmt, 6);
+  if (!omni_session_type_from_string ((const char *) sqlite3_column_text (stmt, 7), &s->type))
+    s->type = OMNI_SESSION_TYPE_MEETING;
+  if (!omni_session_status_from_string ((const char *) sqlite3_column_text (stmt, 8), &s->status))
+    s->status = OMNI_SESSION_STATUS_SCHEDULED;
+  s->scheduled_start = sqlite3_column_int64 (stmt, 9);
+  s->scheduled_end = sqlite3_column_int64 (stmt, 10);
+  s->actual_start = sqlite3_column_int64 (stmt, 11);
+  s->actual_end = sqlite3_column_int64 (stmt, 12);
+  s->max_participants = sqlite3_column_int (stmt, 13);
+  s->peak_participants = sqlite3_column_int (stmt, 14);
+  s->enable_recording = sqlite3_column_int (stmt, 15);
+  s->enable_screen_share = sqlite3_column_int (stmt, 16);
+  s->enable_chat = sqlite3_column_int (stmt, 17);
+  s->waiting_room_enabled = sqlite3_column_int (stmt, 18);
+  s->requires_approval = sqlite3_column_int (stmt, 19);
+  s->has_password = sqlite3_column_type (stmt, COL_PASSWORD_HASH) != SQLITE_NULL;
+  s->allowed_domains = split_domains ((const char *) sqlite3_column_text (stmt, 21));
+  s->access_link = relay_store_column_dup (stmt, 22);
+  s->related_ticket = relay_store_column_dup (stmt, 23);
+  s->series_id = relay_store_column_dup (stmt, 24);
+  s->series_index = sqlite3_column_int (stmt, 25);
+  s->series_count = sqlite3_column_int (stmt, 26);
+  s->created_at = sqlite3_column_int64 (stmt, 27);
+  s->updated_at = sqlite3_column_int64 (stmt, 28);
+  return s;
+}
+
+static OmniParticipant *
+participant_from_row (sqlite3_stmt *stmt)
+{
+  OmniParticipant *p = omni_participant_new ();
+
+  p->id = relay_store_column_dup (stmt, 0);
+  p->email = relay_store_column_dup (stmt, 1);
+  p->name = relay_store_column_dup (stmt, 2);
+  p->invited = sqlite3_column_int (stmt, 3) != 0;
+  p->state = relay_store_column_dup (stmt, 4);
+  p->joined_at = sqlite3_column_int64 (stmt, 5);
+  p->left_at = sqlite3_column_int64 (stmt, 6);
+  p->duration_ms = sqlite3_column_int64 (stmt, 7);
+  p->in_call_since = sqlite3_column_int64 (stmt, 8);
+  return p;
+}
+
+static gboolean
+load_participants (RelayStore   *store,
+                   OmniSession  *session,
+                   GError      **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = relay_store_prepare (store, "SELECT " PARTICIPANT_COLUMNS
+                              " WHERE session_id = ? ORDER BY position", error);
+  if (stmt == NULL)
+    return FALSE;
+  relay_store_bind_text (stmt, 1, session->id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (session->participants, participant_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      relay_store_set_error (store, error, "Cannot read participants");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+insert_participant (RelayStore   *store,
+                    const char   *session_id,
+                    const char   *email,
+                    const char   *name,
+                    gboolean      invited,
+                    const char   *state,
+                    GError      **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *id = relay_store_new_id ();
+  g_autofree char *email_key = g_utf8_strdown (email, -1);
+
+  stmt = relay_store_prepare (store,
+                              "INSERT INTO participants (id, session_id, position, email, email_key, name,"
+                              " invited, state)"
+                              " VALUES (?1, ?2, (SELECT COUNT(*) FROM participants WHERE session_id = ?2),"
+                              " ?3, ?4, ?5, ?6, ?7)", error);
+  if (stmt == NULL)
+    return FALSE;
+  relay_store_bind_text (stmt, 1, id);
+  relay_store_bind_text (stmt, 2, session_id);
+  relay_store_bind_text (stmt, 3, email);
+  relay_store_bind_text (stmt, 4, email_key);
+  relay_store_bind_text (stmt, 5, name);
+  sqlite3_bind_int (stmt, 6, invited ? 1 : 0);
+  relay_store_bind_text (stmt, 7, state);
+  return relay_store_exec_stmt (store, stmt, error);
+}
+
+gboolean
+relay_store_session_insert (RelayStore        *store,
+                            const OmniSession *s,
+                            const char        *password_hash,
+                            GPtrArray         *invitees,
+                            gint64             now_ms,
+                            GError           **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *domains = join_domains (s->allowed_domains);
+
+  stmt = relay_store_prepare (store,
+                              "INSERT INTO sessions (id, host_id, title, description, agenda, session_type,"
+                              " status, scheduled_start, scheduled_end, max_participants, enable_recording,"
+                              " enable_screen_share, enable_chat, waiting_room_enabled, requires_approval,"
+                              " password_hash, allowed_domains, access_link, related_ticket, series_id,"
+                              " series_index, series_count, created_at, updated_at)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+
+  relay_store_bind_text (stmt, 1, s->id);
+  relay_store_bind_text (stmt, 2, s->host_id);
+  relay_store_bind_text (stmt, 3, s->title);
+  relay_store_bind_text (stmt, 4, s->description);
+  relay_store_bind_text (stmt, 5, s->agenda);
+  relay_store_bind_text (stmt, 6, omni_session_type_to_string (s->type));
+  relay_store_bind_text (stmt, 7, omni_session_status_to_string (s->status));
+  sqlite3_bind_int64 (stmt, 8, s->scheduled_start);
+  sqlite3_bind_int64 (stmt, 9, s->scheduled_end);
+  sqlite3_bind_int (stmt, 10, s->max_participants);
+  sqlite3_bind_int (stmt, 11, s->enable_recording);
+  sqlite3_bind_int (stmt, 12, s->enable_screen_share);
+  sqlite3_bind_int (stmt, 13, s->enable_chat);
+  sqlite3_bind_int (stmt, 14, s->waiting_room_enabled);
+  sqlite3_bind_int (stmt, 15, s->requires_approval);
+  relay_store_bind_text (stmt, 16, password_hash);
+  relay_store_bind_text (stmt, 17, domains);
+  relay_store_bind_text (stmt, 18, s->access_link);
+  relay_store_bind_text (stmt, 19, s->related_ticket);
+  relay_store_bind_text (stmt, 20, s->series_id);
+  sqlite3_bind_int (stmt, 21, s->series_index);
+  sqlite3_bind_int (stmt, 22, s->series_count);
+  sqlite3_bind_int64 (stmt, 23, now_ms);
+  sqlite3_bind_int64 (stmt, 24, now_ms);
+  if (!relay_store_exec_stmt (store, stmt, error))
+    return FALSE;
+
+  for (guint i = 0; invitees != NULL && i < invitees->len; i++)
+    {
+      OmniInvitee *invitee = g_ptr_array_index (invitees, i);
+      if (!insert_participant (store, s->id, invitee->email, invitee->name, TRUE, "invited", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static OmniSession *
+get_one (RelayStore   *store,
+         const char   *sql,
+         const char   *key,
+         char        **out_password_hash,
+         GError      **error)
+{
+  sqlite3_stmt *stmt = relay_store_prepare (store, sql, error);
+  g_autoptr(OmniSession) session = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  relay_store_bind_text (stmt, 1, key);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      session = session_from_row (stmt);
+      if (out_password_hash != NULL)
+        *out_password_hash = relay_store_column_dup (stmt, COL_PASSWORD_HASH);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      relay_store_set_error (store, error, "Cannot read the session");
+      return NULL;
+    }
+  if (session != NULL && !load_participants (store, session, error))
+    return NULL;
+  return g_steal_pointer (&session);
+}
+
+OmniSession *
+relay_store_session_get (RelayStore  *store,
+                         const char  *id,
+                         GError     **error)
+{
+  return get_one (store, "SELECT " SESSION_COLUMNS " WHERE s.id = ?", id, NULL, error);
+}
+
+OmniSession *
+relay_store_session_get_by_link (RelayStore  *store,
+                                 const char  *access_link,
+                                 char       **out_password_hash,
+                                 GError     **error)
+{
+  return get_one (store, "SELECT " SESSION_COLUMNS " WHERE s.access_link = ?",
+                  access_link, out_password_hash, error);
+}
+
+#define LIST_WHERE \
+  " WHERE (?1 IS NULL OR s.host_id = ?1)" \
+  " AND (?2 = 0 OR s.status = 'live' OR (s.status = 'scheduled' AND s.scheduled_end > ?3))" \
+  " AND (?4 IS NULL OR s.status = ?4)" \
+  " AND (?5 IS NULL OR s.scheduled_start >= ?5)" \
+  " AND (?6 IS NULL OR s.scheduled_start < ?6)"
+
+static void
+bind_filter (sqlite3_stmt             *stmt,
+             const RelaySessionFilter *filter)
+{
+  relay_store_bind_text (stmt, 1, filter->host_id);
+  sqlite3_bind_int (stmt, 2, filter->upcoming ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 3, filter->now_ms);
+  relay_store_bind_text (stmt, 4, filter->status >= 0 ? omni_session_status_to_string (filter->status) : NULL);
+  relay_store_bind_time (stmt, 5, filter->from_ms);
+  relay_store_bind_time (stmt, 6, filter->to_ms);
+}
+
+GPtrArray *
+relay_store_session_list (RelayStore               *store,
+                          const RelaySessionFilter *filter,
+                          int                      *out_total,
+                          GError                  **error)
+{
+  g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (out_total != NULL)
+    {
+      stmt = relay_store_prepare (store, "SELECT COUNT(*) FROM sessions s" LIST_WHERE, error);
+      if (stmt == NULL)
+        return NULL;
+      bind_filter (stmt, filter);
+      rc = sqlite3_step (stmt);
+      *out_total = rc == SQLITE_ROW ? sqlite3_column_int (stmt, 0) : 0;
+      sqlite3_reset (stmt);
+    }
+
+  stmt = relay_store_prepare (store, "SELECT " SESSION_COLUMNS LIST_WHERE
+                              " ORDER BY s.scheduled_start, s.id LIMIT ?7 OFFSET ?8", error);
+  if (stmt == NULL)
+    return NULL;
+  bind_filter (stmt, filter);
+  sqlite3_bind_int (stmt, 7, filter->limit);
+  sqlite3_bind_int (stmt, 8, filter->offset);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (sessions, session_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      relay_store_set_error (store, error, "Cannot list sessions");
+      return NULL;
+    }
+
+  for (guint i = 0; i < sessions->len; i++)
+    if (!load_participants (store, g_ptr_array_index (sessions, i), error))
+      return NULL;
+
+  return g_steal_pointer (&sessions);
+}
+
+gboolean
+relay_store_session_update (RelayStore        *store,
+                            const OmniSession *s,
+                            const char        *password_hash,
+                            gboolean           times_changed,
+                            gint64             now_ms,
+                            GError           **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *domains = join_domains (s->allowed_domains);
+
+  stmt = relay_store_prepare (store,
+                              "UPDATE sessions SET title = ?2, description = ?3, agenda = ?4,"
+                              " session_type = ?5, scheduled_start = ?6, scheduled_end = ?7,"
+                              " max_participants = ?8, enable_recording = ?9, enable_screen_share = ?10,"
+                              " enable_chat = ?11, waiting_room_enabled = ?12, requires_approval = ?13,"
+                              " password_hash = CASE WHEN ?14 IS NULL THEN password_hash"
+                              "   WHEN ?14 = '' THEN NULL ELSE ?14 END,"
+                              " allowed_domains = ?15, related_ticket = ?16,"
+                              " sequence = sequence + ?17, updated_at = ?18"
+                              " WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  relay_store_bind_text (stmt, 1, s->id);
+  relay_store_bind_text (stmt, 2, s->title);
+  relay_store_bind_text (stmt, 3, s->description);
+  relay_store_bind_text (stmt, 4, s->agenda);
+  relay_store_bind_text (stmt, 5, omni_session_type_to_string (s->type));
+  sqlite3_bind_int64 (stmt, 6, s->scheduled_start);
+  sqlite3_bind_int64 (stmt, 7, s->scheduled_end);
+  sqlite3_bind_int (stmt, 8, s->max_participants);
+  sqlite3_bind_int (stmt, 9, s->enable_recording);
+  sqlite3_bind_int (stmt, 10, s->enable_screen_share);
+  sqlite3_bind_int (stmt, 11, s->enable_chat);
+  sqlite3_bind_int (stmt, 12, s->waiting_room_enabled);
+  sqlite3_bind_int (stmt, 13, s->requires_approval);
+  relay_store_bind_text (stmt, 14, password_hash);
+  relay_store_bind_text (stmt, 15, domains);
+  relay_store_bind_text (stmt, 16, s->related_ticket);
+  sqlite3_bind_int (stmt, 17, times_changed ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 18, now_ms);
+  return relay_store_exec_stmt (store, stmt, error);
+}
+
+gboolean
+relay_store_session_set_status (RelayStore        *store,
+                                const char        *id,
+                                OmniSessionStatus  status,
+                                gint64             now_ms,
+                                GError           **error)
+{
+  sqlite3_stmt *stmt;
+
+  stmt = relay_store_prepare (store,
+                              "UPDATE sessions SET status = ?2, updated_at = ?3,"
+                              " actual_start = CASE WHEN ?2 = 'live' THEN ?3 ELSE actual_start END,"
+                              " actual_end = CASE WHEN ?2 = 'ended' THEN ?3 ELSE actual_end END,"
+                              " sequence = sequence + (?2 = 'cancelled')"
+                              " WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  relay_store_bind_text (stmt, 1, id);
+  relay_store_bind_text (stmt, 2, omni_session_status_to_string (status));
+  sqlite3_bind_int64 (stmt, 3, now_ms);
+  return relay_store_exec_stmt (store, stmt, error);
+}
+
+GPtrArray *
+relay_store_session_add_invitees (RelayStore  *store,
+                                  const char  *session_id,
+                                  GPtrArray   *invitees,
+                                  GError     **error)
+{
+  g_autoptr(GPtrArray) added = g_ptr_array_new ();
+  sqlite3_stmt *stmt;
+
+  for (guint i = 0; i < invitees->len; i++)
+    {
+      OmniInvitee *invitee = g_ptr_array_index (invitees, i);
+      g_autofree char *email_key = g_utf8_strdown (invitee->email, -1);
+      int rc;
+
+      /* A guest who walked in by link and is now invited becomes an invitee. */
+      stmt = relay_store_prepare (store,
+                                  "UPDATE participants SET invited = 1"
+                                  " WHERE session_id = ? AND email_key = ? AND invited = 0", error);
+      if (stmt == NULL)
+        return NULL;
+      relay_store_bind_text (stmt, 1, session_id);
+      relay_store_bind_text (stmt, 2, email_key);
+      if (!relay_store_exec_stmt (store, stmt, error))
+        return NULL;
+      if (sqlite3_changes (relay_store_get_db (store)) > 0)
+        {
+          g_ptr_array_add (added, invitee);
+          continue;
+        }
+
+      stmt = relay_store_prepare (store,
+                                  "SELECT 1 FROM participants WHERE session_id = ? AND email_key = ?", error);
+      if (stmt == NULL)
+        return NULL;
+      relay_store_bind_text (stmt, 1, session_id);
+      relay_store_bind_text (stmt, 2, email_key);
+      rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      if (rc == SQLITE_ROW)
+        continue;
+
+      if (!insert_participant (store, session_id, invitee->email, invitee->name, TRUE, "invited", error))
+        return NULL;
+      g_ptr_array_add (added, invitee);
+    }
+  return g_steal_pointer (&added);
+}
+
+static OmniParticipant *
+find_participant (RelayStore  *store,
+                  const char  *sql,
+                  const char  *session_id,
+                  const char  *key,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = relay_store_prepare (store, sql, error);
+  OmniParticipant *p = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  relay_store_bind_text (stmt, 1, session_id);
+  relay_store_bind_text (stmt, 2, key);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    p = participant_from_row (stmt);
+  else if (rc != SQLITE_DONE)
+    relay_store_set_error (store, error, "Cannot read the participant");
+  sqlite3_reset (stmt);
+  return p;
+}
+
+OmniParticipant *
+relay_store_guest_join (RelayStore  *store,
+                        const char  *session_id,
+                        const char  *email,
+                        const char  *name,
+                        const char  *token_hash,
+                        const char  *state,
+                        gint64       now_ms,
+                        GError     **error)
+{
+  g_autofree char *email_key = g_utf8_strdown (email, -1);
+  gboolean admitted = g_strcmp0 (state, "admitted") == 0;
+  sqlite3_stmt *stmt;
+  g_autoptr(GError) local_error = NULL;
+  OmniParticipant *existing;
+
+  existing = find_participant (store, "SELECT " PARTICIPANT_COLUMNS
+                               " WHERE session_id = ? AND email_key = ?",
+                               session_id, email_key, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (existing == NULL && !insert_participant (store, session_id, email, name, FALSE, state, error))
+    return NULL;
+  omni_participant_free (existing);
+
+  /* A second join of the same person (another tab, a reconnect) takes over:
+   * the old token dies and time already in the call keeps counting once. */
+  stmt = relay_store_prepare (store,
+                              "UPDATE participants SET name = ?3, state = ?4, guest_token_hash = ?5,"
+                              " joined_at = CASE WHEN ?6 THEN COALESCE(joined_at, ?7) ELSE joined_at END,"
+                              " in_call_since = CASE WHEN ?6 THEN COALESCE(in_call_since, ?7) ELSE in_call_since END"
+                              " WHERE session_id = ?1 AND email_key = ?2", error);
+  if (stmt == NULL)
+    return NULL;
+  relay_store_bind_text (stmt, 1, session_id);
+  relay_store_bind_text (stmt, 2, email_key);
+  relay_store_bind_text (stmt, 3, name);
+  relay_store_bind_text (stmt, 4, state);
+  relay_store_bind_text (stmt, 5, token_hash);
+  sqlite3_bind_int (stmt, 6, admitted ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 7, now_ms);
+  if (!relay_store_exec_stmt (store, stmt, error))
+    return NULL;
+
+  if (admitted)
+    {
+      stmt = relay_store_prepare (store,
+                                  "UPDATE sessions SET peak_participants = MAX(peak_participants,"
+                                  " (SELECT COUNT(*) FROM participants WHERE session_id = ?1"
+                                  "  AND in_call_since IS NOT NULL)) WHERE id = ?1", error);
+      if (stmt == NULL)
+        return NULL;
+      relay_store_bind_text (stmt, 1, session_id);
+      if (!relay_store_exec_stmt (store, stmt, error))
+        return NULL;
+    }
+
+  return find_participant (store, "SELECT " PARTICIPANT_COLUMNS
+                           " WHERE session_id = ? AND email_key = ?",
+                           session_id, email_key, error);
+}
+
+OmniParticipant *
+relay_store_guest_find (RelayStore  *store,
+                        const char  *session_id,
+                        const char  *token_hash,
+                        GError     **error)
+{
+  return find_participant (store, "SELECT " PARTICIPANT_COLUMNS
+                           " WHERE session_id = ? AND guest_token_hash = ?",
+                           session_id, token_hash, error);
+}
+
+gboolean
+relay_store_guest_leave (RelayStore  *store,
+                         const char  *session_id,
+                         const char  *participant_id,
+                         gint64       now_ms,
+                         GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  stmt = relay_store_prepare (store,
+                              "UPDATE participants SET"
+                              " duration_ms = duration_ms + CASE WHEN in_call_since IS NULL THEN 0"
+                              "   ELSE MAX(0, ?3 - in_call_since) END,"
+                              " left_at = CASE WHEN in_call_since IS NULL THEN left_at ELSE ?3 END,"
+                              " in_call_since = NULL, state = 'left'"
+                              " WHERE session_id = ?1 AND id = ?2 AND state IN ('admitted', 'waiting')",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  relay_store_bind_text (stmt, 1, session_id);
+  relay_store_bind_text (stmt, 2, participant_id);
+  sqlite3_bind_int64 (stmt, 3, now_ms);
+  return relay_store_exec_stmt (store, stmt, error);
+}
+
+int
+relay_store_session_count_guests (RelayStore  *store,
+                                  const char  *session_id,
+                                  gboolean     include_waiting,
+                                  GError     **error)
+{
+  sqlite3_stmt *stmt;
+  int count = -1;
+
+  stmt = relay_store_prepare (store,
+                              "SELECT COUNT(*) FROM participants WHERE session_id = ?"
+                              " AND (in_call_since IS NOT NULL OR (? AND state = 'waiting'))", error);
+  if (stmt == NULL)
+    return -1;
+  relay_store_bind_text (stmt, 1, session_id);
+  sqlite3_bind_int (stmt, 2, include_waiting ? 1 : 0);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    count = sqlite3_column_int (stmt, 0);
+  else
+    relay_store_set_error (store, error, "Cannot count guests");
+  sqlite3_reset (stmt);
+  return count;
+}
+
+gboolean
+relay_store_session_close_calls (RelayStore  *store,
+                                 const char  *session_id,
+                                 gint64       now_ms,
+                                 GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  stmt = relay_store_prepare (store,
+                              "UPDATE participants SET"
+                              " duration_ms = duration_ms + CASE WHEN in_call_since IS NULL THEN 0"
+                              "   ELSE MAX(0, ?2 - in_call_since) END,"
+                              " left_at = CASE WHEN in_call_since IS NULL THEN left_at ELSE ?2 END,"
+                              " in_call_since = NULL, state = 'left'"
+                              " WHERE session_id = ?1 AND state IN ('admitted', 'waiting')", error);
+  if (stmt == NULL)
+    return FALSE;
+  relay_store_bind_text (stmt, 1, session_id);
+  sqlite3_bind_int64 (stmt, 2, now_ms);
+  return relay_store_exec_stmt (store, stmt, error);
+}

@@ -1,0 +1,319 @@
+/* relay-store.c: connection, migrations and statement cache. */
+#define G_LOG_DOMAIN "relay-store"
+
+#include "relay-store.h"
+#include "omni-error.h"
+#include "omni-token.h"
+
+#include <string.h>
+
+struct _RelayStore {
+  sqlite3    *db;
+  GHashTable *statements;   /* static SQL text (by address) → sqlite3_stmt */
+};
+
+/* Forward-only migrations: step i brings user_version from i to i + 1.
+ * Never edit a step that has shipped; append a new one. */
+static const char * const migrations[] = {
+  /* 1: hosts, sessions, participants */
+  "CREATE TABLE hosts ("
+  "  id TEXT PRIMARY KEY,"
+  "  email TEXT NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  is_admin INTEGER NOT NULL DEFAULT 0,"
+  "  token_hash TEXT NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL,"
+  "  revoked_at INTEGER);"
+  "CREATE UNIQUE INDEX hosts_active_email ON hosts (lower(email)) WHERE revoked_at IS NULL;"
+  "CREATE TABLE sessions ("
+  "  id TEXT PRIMARY KEY,"
+  "  host_id TEXT NOT NULL REFERENCES hosts (id),"
+  "  title TEXT NOT NULL,"
+  "  description TEXT,"
+  "  agenda TEXT,"
+  "  session_type TEXT NOT NULL,"
+  "  status TEXT NOT NULL,"
+  "  scheduled_start INTEGER NOT NULL,"
+  "  scheduled_end INTEGER NOT NULL,"
+  "  actual_start INTEGER,"
+  "  actual_end INTEGER,"
+  "  max_participants INTEGER NOT NULL,"
+  "  peak_participants INTEGER NOT NULL DEFAULT 0,"
+  "  enable_recording INTEGER NOT NULL,"
+  "  enable_screen_share INTEGER NOT NULL,"
+  "  enable_chat INTEGER NOT NULL,"
+  "  waiting_room_enabled INTEGER NOT NULL,"
+  "  requires_approval INTEGER NOT NULL,"
+  "  password_hash TEXT,"
+  "  allowed_domains TEXT NOT NULL DEFAULT '',"
+  "  access_link TEXT NOT NULL UNIQUE,"
+  "  related_ticket TEXT,"
+  "  series_id TEXT,"
+  "  series_index INTEGER NOT NULL DEFAULT 0,"
+  "  series_count INTEGER NOT NULL DEFAULT 1,"
+  "  sequence INTEGER NOT NULL DEFAULT 0,"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL);"
+  "CREATE INDEX sessions_host_start ON sessions (host_id, scheduled_start);"
+  "CREATE INDEX sessions_start ON sessions (scheduled_start);"
+  "CREATE TABLE participants ("
+  "  id TEXT PRIMARY KEY,"
+  "  session_id TEXT NOT NULL REFERENCES sessions (id),"
+  "  position INTEGER NOT NULL,"
+  "  email TEXT NOT NULL,"
+  "  email_key TEXT NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  invited INTEGER NOT NULL DEFAULT 0,"
+  "  state TEXT NOT NULL,"
+  "  guest_token_hash TEXT UNIQUE,"
+  "  joined_at INTEGER,"
+  "  left_at INTEGER,"
+  "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+  "  in_call_since INTEGER,"
+  "  UNIQUE (session_id, email_key));",
+};
+
+static gboolean
+exec_sql (sqlite3     *db,
+          const char  *sql,
+          GError     **error)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    {
+      omni_error_set_field (error, OMNI_ERROR_STORAGE, NULL, "%s", message ? message : "SQLite error");
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+read_user_version (sqlite3 *db)
+{
+  sqlite3_stmt *stmt = NULL;
+  int version = -1;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return version;
+}
+
+static gboolean
+migrate (sqlite3     *db,
+         GError     **error)
+{
+  int version = read_user_version (db);
+
+  if (version < 0)
+    {
+      omni_error_set_field (error, OMNI_ERROR_STORAGE, NULL,
+                            "Cannot read the schema version: %s", sqlite3_errmsg (db));
+      return FALSE;
+    }
+  if (version > (int) G_N_ELEMENTS (migrations))
+    {
+      omni_error_set_field (error, OMNI_ERROR_STORAGE, NULL,
+                            "The database has schema version %d, newer than this relay knows (%u); "
+                            "upgrade the relay", version, (guint) G_N_ELEMENTS (migrations));
+      return FALSE;
+    }
+
+  for (int step = version; step < (int) G_N_ELEMENTS (migrations); step++)
+    {
+      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %d", step + 1);
+
+      /* Each step and its version bump commit together, so a crash never
+       * leaves a half-migrated schema. */
+      if (!exec_sql (db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!exec_sql (db, migrations[step], error) || !exec_sql (db, set_version, error))
+        {
+          exec_sql (db, "ROLLBACK", NULL);
+          g_prefix_error (error, "Migration to schema %d failed: ", step + 1);
+          return FALSE;
+        }
+      if (!exec_sql (db, "COMMIT", error))
+        return FALSE;
+      g_debug ("Database migrated to schema %d", step + 1);
+    }
+  return TRUE;
+}
+
+RelayStore *
+relay_store_open (const char  *path,
+                  GError     **error)
+{
+  g_autoptr(RelayStore) store = g_new0 (RelayStore, 1);
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  store->statements = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sqlite3_finalize);
+
+  rc = sqlite3_open_v2 (path, &store->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      omni_error_set_field (error, OMNI_ERROR_STORAGE, NULL, "Cannot open database %s: %s",
+                            path, store->db ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc));
+      return NULL;
+    }
+
+  sqlite3_busy_timeout (store->db, 5000);
+  if (!exec_sql (store->db,
+                 "PRAGMA journal_mode = WAL;"
+                 "PRAGMA synchronous = NORMAL;"
+                 "PRAGMA foreign_keys = ON;"
+                 "PRAGMA temp_store = MEMORY;", error))
+    {
+      g_prefix_error (error, "Cannot use database %s: ", path);
+      return NULL;
+    }
+
+  if (!migrate (store->db, error))
+    return NULL;
+
+  return g_steal_pointer (&store);
+}
+
+void
+relay_store_close (RelayStore *store)
+{
+  if (store == NULL)
+    return;
+  g_clear_pointer (&store->statements, g_hash_table_unref);
+  if (store->db != NULL)
+    sqlite3_close (store->db);
+  g_free (store);
+}
+
+sqlite3 *
+relay_store_get_db (RelayStore *store)
+{
+  return store->db;
+}
+
+int
+relay_store_get_schema_version (RelayStore *store)
+{
+  return read_user_version (store->db);
+}
+
+void
+relay_store_set_error (RelayStore  *store,
+                       GError     **error,
+                       const char  *what)
+{
+  omni_error_set_field (error, OMNI_ERROR_STORAGE, NULL, "%s: %s", what, sqlite3_errmsg (store->db));
+}
+
+sqlite3_stmt *
+relay_store_prepare (RelayStore  *store,
+                     const char  *sql,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (store->statements, sql);
+
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+
+  if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      relay_store_set_error (store, error, "Cannot prepare a query");
+      g_critical ("Cannot prepare %s: %s", sql, sqlite3_errmsg (store->db));
+      return NULL;
+    }
+  g_hash_table_insert (store->statements, (gpointer) sql, stmt);
+  return stmt;
+}
+
+gboolean
+relay_store_exec_stmt (RelayStore   *store,
+                       sqlite3_stmt *stmt,
+                       GError      **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    {
+      relay_store_set_error (store, error, "Cannot write to the database");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+relay_store_begin (RelayStore  *store,
+                   GError     **error)
+{
+  return exec_sql (store->db, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+relay_store_commit (RelayStore  *store,
+                    GError     **error)
+{
+  if (!exec_sql (store->db, "COMMIT", error))
+    {
+      relay_store_rollback (store);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+relay_store_rollback (RelayStore *store)
+{
+  if (!sqlite3_get_autocommit (store->db))
+    exec_sql (store->db, "ROLLBACK", NULL);
+}
+
+void
+relay_store_bind_text (sqlite3_stmt *stmt,
+                       int           index,
+                       const char   *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+void
+relay_store_bind_time (sqlite3_stmt *stmt,
+                       int           index,
+                       gint64        value)
+{
+  if (value == 0)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_int64 (stmt, index, value);
+}
+
+char *
+relay_store_column_dup (sqlite3_stmt *stmt,
+                        int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+char *
+relay_store_new_id (void)
+{
+  guint8 bytes[12];
+  char *id = g_malloc (sizeof bytes * 2 + 1);
+
+  omni_random_bytes (bytes, sizeof bytes);
+  for (gsize i = 0; i < sizeof bytes; i++)
+    g_snprintf (id + 2 * i, 3, "%02x", bytes[i]);
+  return id;
+}
