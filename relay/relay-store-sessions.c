@@ -17,8 +17,12 @@
 
 enum { COL_PASSWORD_HASH = 20 };
 
+/* The mail columns show the newest outbox message to that person. */
 #define PARTICIPANT_COLUMNS \
-  "id, email, name, invited, state, joined_at, left_at, duration_ms, in_call_since FROM participants"
+  "p.id, p.email, p.name, p.invited, p.state, p.joined_at, p.left_at, p.duration_ms, p.in_call_since," \
+  " o.state, o.last_error, o.attempts, o.kind" \
+  " FROM participants p LEFT JOIN outbox o ON o.id = (SELECT max(id) FROM outbox" \
+  "   WHERE session_id = p.session_id AND lower(recipient_email) = p.email_key)"
 
 static char **
 split_domains (const char *text)
@@ -89,6 +93,10 @@ participant_from_row (sqlite3_stmt *stmt)
   p->left_at = sqlite3_column_int64 (stmt, 6);
   p->duration_ms = sqlite3_column_int64 (stmt, 7);
   p->in_call_since = sqlite3_column_int64 (stmt, 8);
+  p->mail_state = relay_store_column_dup (stmt, 9);
+  p->mail_error = relay_store_column_dup (stmt, 10);
+  p->mail_attempts = sqlite3_column_int (stmt, 11);
+  p->mail_kind = relay_store_column_dup (stmt, 12);
   return p;
 }
 
@@ -101,7 +109,7 @@ load_participants (RelayStore   *store,
   int rc;
 
   stmt = relay_store_prepare (store, "SELECT " PARTICIPANT_COLUMNS
-                              " WHERE session_id = ? ORDER BY position", error);
+                              " WHERE p.session_id = ? ORDER BY p.position", error);
   if (stmt == NULL)
     return FALSE;
   relay_store_bind_text (stmt, 1, session->id);
@@ -474,7 +482,7 @@ relay_store_guest_join (RelayStore  *store,
   OmniParticipant *existing;
 
   existing = find_participant (store, "SELECT " PARTICIPANT_COLUMNS
-                               " WHERE session_id = ? AND email_key = ?",
+                               " WHERE p.session_id = ? AND p.email_key = ?",
                                session_id, email_key, &local_error);
   if (local_error != NULL)
     {
@@ -518,7 +526,7 @@ relay_store_guest_join (RelayStore  *store,
     }
 
   return find_participant (store, "SELECT " PARTICIPANT_COLUMNS
-                           " WHERE session_id = ? AND email_key = ?",
+                           " WHERE p.session_id = ? AND p.email_key = ?",
                            session_id, email_key, error);
 }
 
@@ -529,7 +537,7 @@ relay_store_guest_find (RelayStore  *store,
                         GError     **error)
 {
   return find_participant (store, "SELECT " PARTICIPANT_COLUMNS
-                           " WHERE session_id = ? AND guest_token_hash = ?",
+                           " WHERE p.session_id = ? AND p.guest_token_hash = ?",
                            session_id, token_hash, error);
 }
 

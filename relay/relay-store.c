@@ -71,6 +71,26 @@ static const char * const migrations[] = {
   "  duration_ms INTEGER NOT NULL DEFAULT 0,"
   "  in_call_since INTEGER,"
   "  UNIQUE (session_id, email_key));",
+
+  /* 2: the mail outbox, written in the same transaction as the change that
+   * causes a message; payload is the JSON snapshot the message renders from. */
+  "CREATE TABLE outbox ("
+  "  id INTEGER PRIMARY KEY,"
+  "  session_id TEXT REFERENCES sessions (id),"
+  "  kind TEXT NOT NULL,"
+  "  recipient_email TEXT NOT NULL,"
+  "  recipient_name TEXT,"
+  "  payload TEXT NOT NULL,"
+  "  dedupe_key TEXT UNIQUE,"
+  "  state TEXT NOT NULL DEFAULT 'queued',"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  next_attempt_at INTEGER NOT NULL,"
+  "  last_error TEXT,"
+  "  message_id TEXT,"
+  "  created_at INTEGER NOT NULL,"
+  "  sent_at INTEGER);"
+  "CREATE INDEX outbox_due ON outbox (state, next_attempt_at);"
+  "CREATE INDEX outbox_session ON outbox (session_id, recipient_email);",
 };
 
 static gboolean

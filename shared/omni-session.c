@@ -84,6 +84,9 @@ omni_participant_free (OmniParticipant *participant)
   g_free (participant->email);
   g_free (participant->name);
   g_free (participant->state);
+  g_free (participant->mail_state);
+  g_free (participant->mail_error);
+  g_free (participant->mail_kind);
   g_free (participant);
 }
 
@@ -201,6 +204,16 @@ build_participant (const OmniParticipant *p,
   add_time (builder, "joinedAt", p->joined_at);
   add_time (builder, "leftAt", p->left_at);
   add_int (builder, "duration", duration_ms / 1000);
+  if (p->mail_state != NULL)
+    {
+      json_builder_set_member_name (builder, "mail");
+      json_builder_begin_object (builder);
+      add_string (builder, "state", p->mail_state);
+      add_string (builder, "kind", p->mail_kind);
+      add_int (builder, "attempts", p->mail_attempts);
+      add_string (builder, "lastError", p->mail_error);
+      json_builder_end_object (builder);
+    }
   json_builder_end_object (builder);
 }
 
@@ -387,6 +400,14 @@ omni_session_new_from_json (JsonObject  *object,
       participant->state = g_strdup (omni_json_get_string (p, "status"));
       participant->invited = omni_json_get_boolean (p, "invited", FALSE);
       participant->duration_ms = omni_json_get_integer (p, "duration", 0) * 1000;
+      if (json_object_has_member (p, "mail") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (p, "mail")))
+        {
+          JsonObject *mail = json_object_get_object_member (p, "mail");
+          participant->mail_state = g_strdup (omni_json_get_string (mail, "state"));
+          participant->mail_kind = g_strdup (omni_json_get_string (mail, "kind"));
+          participant->mail_error = g_strdup (omni_json_get_string (mail, "lastError"));
+          participant->mail_attempts = (int) omni_json_get_integer (mail, "attempts", 0);
+        }
       g_ptr_array_add (session->participants, participant);
       if (!read_time (p, "joinedAt", &participant->joined_at, error) ||
           !read_time (p, "leftAt", &participant->left_at, error))

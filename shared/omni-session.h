@@ -64,6 +64,10 @@ typedef struct {
   gint64  left_at;
   gint64  duration_ms;    /* of the calls already left */
   gint64  in_call_since;  /* start of the current call, 0 when not in one */
+  char   *mail_state;     /* newest message to them: queued | sending | sent | failed, or NULL */
+  char   *mail_error;
+  char   *mail_kind;      /* invitation | started | reminder | updated | cancelled | follow_up */
+  int     mail_attempts;
 } OmniParticipant;
 
 OmniParticipant *omni_participant_new  (void);
