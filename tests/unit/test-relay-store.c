@@ -1,0 +1,366 @@
+/* test-relay-store.c: the relay's SQLite store — migrations, hosts, sessions,
+ * guests' joins and leaves and the analytics they add up to. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "relay-password.h"
+#include "relay-ratelimit.h"
+#include "relay-store.h"
+#include "omni-error.h"
+#include "omni-time.h"
+#include "omni-token.h"
+
+typedef struct {
+  char       *dir;
+  char       *path;
+  RelayStore *store;
+  RelayHost  *host;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("relay-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "relay.db", NULL);
+  f->store = relay_store_open (f->path, &error);
+  g_assert_no_error (error);
+  f->host = relay_store_host_add (f->store, "agent@example.com", "Agent", FALSE, "hash-1", &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+
+  relay_host_free (f->host);
+  relay_store_close (f->store);
+  g_unlink (f->path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (f->dir);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+static OmniSession *
+make_session (Fixture    *f,
+              const char *link,
+              int         max_participants)
+{
+  OmniSession *s = omni_session_new ();
+
+  s->id = relay_store_new_id ();
+  s->host_id = g_strdup (f->host->id);
+  s->title = g_strdup ("Support call");
+  s->type = OMNI_SESSION_TYPE_SUPPORT_CALL;
+  s->status = OMNI_SESSION_STATUS_SCHEDULED;
+  s->scheduled_start = omni_time_now_ms () + OMNI_MS_PER_HOUR;
+  s->scheduled_end = s->scheduled_start + OMNI_MS_PER_HOUR;
+  s->max_participants = max_participants;
+  s->access_link = g_strdup (link);
+  s->allowed_domains = g_new0 (char *, 1);
+  return s;
+}
+
+static void
+test_migrations (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RelayStore *again;
+  int version = relay_store_get_schema_version (f->store);
+
+  g_assert_cmpint (version, >=, 2);
+  relay_store_close (f->store);
+
+  /* Reopening migrates nothing and keeps the data. */
+  again = relay_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (relay_store_get_schema_version (again), ==, version);
+  f->store = again;
+  {
+    g_autoptr(RelayHost) host = relay_store_host_find_by_token (f->store, "hash-1", &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (host);
+    g_assert_cmpstr (host->email, ==, "agent@example.com");
+  }
+
+  /* A database from a newer relay is refused, not damaged. */
+  g_assert_true (sqlite3_exec (relay_store_get_db (f->store), "PRAGMA user_version = 999", NULL, NULL, NULL) == SQLITE_OK);
+  relay_store_close (f->store);
+  f->store = relay_store_open (f->path, &error);
+  g_assert_null (f->store);
+  g_assert_error (error, OMNI_ERROR, OMNI_ERROR_STORAGE);
+  g_assert_nonnull (strstr (error->message, "newer"));
+  {
+    sqlite3 *db;
+    g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+    sqlite3_exec (db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+    sqlite3_close (db);
+  }
+  g_clear_error (&error);
+  f->store = relay_store_open (f->path, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_hosts (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) hosts = NULL;
+  RelayHost *dup;
+
+  dup = relay_store_host_add (f->store, "AGENT@example.com", "Again", FALSE, "hash-2", &error);
+  g_assert_null (dup);
+  g_assert_error (error, OMNI_ERROR, OMNI_ERROR_INVALID_STATE);
+  g_clear_error (&error);
+
+  g_assert_true (relay_store_host_revoke (f->store, "agent@example.com", &error));
+  g_assert_no_error (error);
+  g_assert_null (relay_store_host_find_by_token (f->store, "hash-1", &error));
+  g_assert_no_error (error);
+  g_assert_false (relay_store_host_revoke (f->store, "agent@example.com", &error));
+  g_assert_error (error, OMNI_ERROR, OMNI_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* After a revoke the address can have a new account. */
+  dup = relay_store_host_add (f->store, "agent@example.com", "Agent 2", TRUE, "hash-3", &error);
+  g_assert_no_error (error);
+  relay_host_free (dup);
+  hosts = relay_store_host_list (f->store, &error);
+  g_assert_cmpuint (hosts->len, ==, 2);
+}
+
+static void
+test_session_crud (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) s = make_session (f, "link-crud", 10);
+  g_autoptr(OmniSession) loaded = NULL;
+  g_autoptr(GPtrArray) invitees = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_invitee_free);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autofree char *hash = NULL;
+  OmniInvitee *invitee = g_new0 (OmniInvitee, 1);
+
+  invitee->email = g_strdup ("John@example.com");
+  invitee->name = g_strdup ("John");
+  g_ptr_array_add (invitees, invitee);
+
+  g_assert_true (relay_store_session_insert (f->store, s, "pbkdf2-sha256$1$x$y", invitees, omni_time_now_ms (), &error));
+  g_assert_no_error (error);
+
+  loaded = relay_store_session_get_by_link (f->store, "link-crud", &hash, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (loaded->id, ==, s->id);
+  g_assert_cmpstr (loaded->host_name, ==, "Agent");
+  g_assert_true (loaded->has_password);
+  g_assert_cmpstr (hash, ==, "pbkdf2-sha256$1$x$y");
+  g_assert_cmpuint (loaded->participants->len, ==, 1);
+
+  /* Re-inviting the same address (any case) adds nobody. */
+  g_free (invitee->email);
+  invitee->email = g_strdup ("john@EXAMPLE.com");
+  added = relay_store_session_add_invitees (f->store, s->id, invitees, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (added->len, ==, 0);
+
+  g_free (loaded->title);
+  loaded->title = g_strdup ("Renamed");
+  g_assert_true (relay_store_session_update (f->store, loaded, "", FALSE, omni_time_now_ms (), &error));
+  g_clear_pointer (&loaded, omni_session_free);
+  loaded = relay_store_session_get (f->store, s->id, &error);
+  g_assert_cmpstr (loaded->title, ==, "Renamed");
+  g_assert_false (loaded->has_password);
+
+  g_assert_null (relay_store_session_get (f->store, "no-such-id", &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_list_upcoming (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  RelaySessionFilter filter = { .host_id = f->host->id, .upcoming = TRUE, .status = -1,
+                                .now_ms = omni_time_now_ms (), .limit = 100 };
+  int total = 0;
+
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *link = g_strdup_printf ("link-%d", i);
+      g_autoptr(OmniSession) s = make_session (f, link, 10);
+      /* Inserted out of order: the list must come back soonest first. */
+      s->scheduled_start += (5 - i) * OMNI_MS_PER_HOUR;
+      s->scheduled_end += (5 - i) * OMNI_MS_PER_HOUR;
+      if (i == 0)
+        s->status = OMNI_SESSION_STATUS_ENDED;
+      g_assert_true (relay_store_session_insert (f->store, s, NULL, NULL, omni_time_now_ms (), &error));
+    }
+
+  list = relay_store_session_list (f->store, &filter, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (total, ==, 4);
+  g_assert_cmpuint (list->len, ==, 4);
+  for (guint i = 1; i < list->len; i++)
+    g_assert_cmpint (((OmniSession *) list->pdata[i - 1])->scheduled_start, <=,
+                     ((OmniSession *) list->pdata[i])->scheduled_start);
+
+  filter.upcoming = FALSE;
+  filter.status = OMNI_SESSION_STATUS_ENDED;
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = relay_store_session_list (f->store, &filter, &total, &error);
+  g_assert_cmpint (total, ==, 1);
+
+  filter.host_id = "someone-else";
+  filter.status = -1;
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = relay_store_session_list (f->store, &filter, &total, &error);
+  g_assert_cmpint (total, ==, 0);
+}
+
+static void
+test_guest_analytics (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) s = make_session (f, "link-guests", 10);
+  g_autoptr(OmniSession) loaded = NULL;
+  OmniParticipant *p;
+  gint64 t0 = 1000000;
+
+  g_assert_true (relay_store_session_insert (f->store, s, NULL, NULL, t0, &error));
+  g_assert_true (relay_store_session_set_status (f->store, s->id, OMNI_SESSION_STATUS_LIVE, t0, &error));
+
+  /* Ann: 60 s, leaves, rejoins for 30 s (same person, durations add). */
+  p = relay_store_guest_join (f->store, s->id, "ann@example.com", "Ann", "tok-a1", "admitted", t0, &error);
+  g_assert_no_error (error);
+  omni_participant_free (p);
+  p = relay_store_guest_join (f->store, s->id, "bob@example.com", "Bob", "tok-b", "admitted", t0 + 10000, &error);
+  omni_participant_free (p);
+  p = relay_store_guest_join (f->store, s->id, "cy@example.com", "Cy", "tok-c", "waiting", t0 + 10000, &error);
+  omni_participant_free (p);
+  g_assert_cmpint (relay_store_session_count_guests (f->store, s->id, FALSE, &error), ==, 2);
+  g_assert_cmpint (relay_store_session_count_guests (f->store, s->id, TRUE, &error), ==, 3);
+
+  p = relay_store_guest_find (f->store, s->id, "tok-a1", &error);
+  g_assert_true (relay_store_guest_leave (f->store, s->id, p->id, t0 + 60000, &error));
+  omni_participant_free (p);
+  p = relay_store_guest_join (f->store, s->id, "ANN@example.com", "Ann", "tok-a2", "admitted", t0 + 120000, &error);
+  omni_participant_free (p);
+  /* The first token died with the rejoin. */
+  g_assert_null (relay_store_guest_find (f->store, s->id, "tok-a1", &error));
+
+  g_assert_true (relay_store_session_set_status (f->store, s->id, OMNI_SESSION_STATUS_ENDED, t0 + 150000, &error));
+  g_assert_true (relay_store_session_close_calls (f->store, s->id, t0 + 150000, &error));
+
+  loaded = relay_store_session_get (f->store, s->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (loaded->peak_participants, ==, 2);
+  g_assert_cmpint (omni_session_total_duration (loaded, 0), ==, 150);
+  g_assert_cmpuint (loaded->participants->len, ==, 3);
+  p = g_ptr_array_index (loaded->participants, 0);
+  g_assert_cmpstr (p->name, ==, "Ann");
+  g_assert_cmpint (p->duration_ms, ==, 90000);
+  g_assert_cmpint (p->joined_at, ==, t0);
+  g_assert_cmpint (p->left_at, ==, t0 + 150000);
+  p = g_ptr_array_index (loaded->participants, 1);
+  g_assert_cmpint (p->duration_ms, ==, 140000);
+  p = g_ptr_array_index (loaded->participants, 2);
+  g_assert_cmpint (p->duration_ms, ==, 0);
+  g_assert_cmpint (p->joined_at, ==, 0);
+}
+
+static void
+test_transaction_rollback (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) a = make_session (f, "same-link", 10);
+  g_autoptr(OmniSession) b = make_session (f, "same-link", 10);
+  RelaySessionFilter filter = { .status = -1, .now_ms = 0, .limit = 10 };
+  g_autoptr(GPtrArray) list = NULL;
+  int total = -1;
+
+  /* A series whose second insert fails leaves nothing behind. */
+  g_assert_true (relay_store_begin (f->store, &error));
+  g_assert_true (relay_store_session_insert (f->store, a, NULL, NULL, 1, &error));
+  g_assert_false (relay_store_session_insert (f->store, b, NULL, NULL, 1, &error));
+  g_assert_error (error, OMNI_ERROR, OMNI_ERROR_STORAGE);
+  relay_store_rollback (f->store);
+
+  list = relay_store_session_list (f->store, &filter, &total, NULL);
+  g_assert_cmpint (total, ==, 0);
+}
+
+static void
+test_password (void)
+{
+  g_autofree char *hash = relay_password_hash ("secure123", 1000);
+  g_autofree char *other = relay_password_hash ("secure123", 1000);
+
+  g_assert_true (g_str_has_prefix (hash, "pbkdf2-sha256$1000$"));
+  g_assert_cmpstr (hash, !=, other);   /* salted */
+  g_assert_true (relay_password_verify ("secure123", hash));
+  g_assert_false (relay_password_verify ("secure124", hash));
+  g_assert_false (relay_password_verify ("", hash));
+  g_assert_false (relay_password_verify ("secure123", "garbage"));
+  g_assert_false (relay_password_verify ("secure123", "pbkdf2-sha256$0$AA==$AA=="));
+  g_assert_false (relay_password_verify ("secure123", NULL));
+}
+
+static void
+test_password_vector (void)
+{
+  /* RFC 7914 section 11 PBKDF2-HMAC-SHA256 vector: P="passwd", S="salt", c=1. */
+  const char *stored = "pbkdf2-sha256$1$c2FsdA==$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLw=";
+  g_assert_true (relay_password_verify ("passwd", stored));
+}
+
+static void
+test_rate_limit (void)
+{
+  g_autoptr(RelayRateLimit) limit = relay_rate_limit_new (5, 600000);
+
+  for (int i = 0; i < 5; i++)
+    {
+      g_assert_cmpuint (relay_rate_limit_check (limit, "k", 1000 + i), ==, 0);
+      relay_rate_limit_fail (limit, "k", 1000 + i);
+    }
+  g_assert_cmpuint (relay_rate_limit_check (limit, "k", 2000), ==, 599);
+  g_assert_cmpuint (relay_rate_limit_check (limit, "other", 2000), ==, 0);
+  /* The oldest failure leaves the window after 10 minutes. */
+  g_assert_cmpuint (relay_rate_limit_check (limit, "k", 601000), ==, 0);
+  relay_rate_limit_prune (limit, 700000);
+  g_assert_cmpuint (relay_rate_limit_check (limit, "k", 700000), ==, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/relay/store/migrations", test_migrations);
+  ADD ("/relay/store/hosts", test_hosts);
+  ADD ("/relay/store/session-crud", test_session_crud);
+  ADD ("/relay/store/list-upcoming", test_list_upcoming);
+  ADD ("/relay/store/guest-analytics", test_guest_analytics);
+  ADD ("/relay/store/transaction-rollback", test_transaction_rollback);
+#undef ADD
+  g_test_add_func ("/relay/password/hash-verify", test_password);
+  g_test_add_func ("/relay/password/rfc7914-vector", test_password_vector);
+  g_test_add_func ("/relay/ratelimit/window", test_rate_limit);
+
+  return g_test_run ();
+}

@@ -1,0 +1,248 @@
+/* test-shared.c: shared/ — time, tokens, e-mail, JSON checks, errors. */
+#include <string.h>
+
+#include "omni-email.h"
+#include "omni-error.h"
+#include "omni-json.h"
+#include "omni-time.h"
+#include "omni-token.h"
+
+static void
+test_time_roundtrip (void)
+{
+  static const struct { const char *in; const char *out; } cases[] = {
+    { "2025-01-25T14:00:00Z",          "2025-01-25T14:00:00.000Z" },
+    { "2025-01-25T14:00:00.250Z",      "2025-01-25T14:00:00.250Z" },
+    { "2025-01-25T15:00:00+01:00",     "2025-01-25T14:00:00.000Z" },
+    { "2024-02-29T23:59:59.999-05:30", "2024-03-01T05:29:59.999Z" },
+    { "1970-01-01T00:00:00Z",          "1970-01-01T00:00:00.000Z" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *formatted = NULL;
+      gint64 ms = -1;
+
+      g_assert_true (omni_time_parse_iso8601 (cases[i].in, &ms, &error));
+      g_assert_no_error (error);
+      formatted = omni_time_format_iso8601 (ms);
+      g_assert_cmpstr (formatted, ==, cases[i].out);
+    }
+}
+
+static void
+test_time_rejects (void)
+{
+  static const char * const bad[] = {
+    "", "tomorrow", "2025-01-25", "2025-01-25T14:00:00", "2025-13-01T00:00:00Z",
+    "2025-01-32T00:00:00Z", "2025-01-25 14:00:00Z", "2025-01-25T25:00:00Z",
+    "99999-01-01T00:00:00Z",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 ms = 0;
+
+      g_assert_false (omni_time_parse_iso8601 (bad[i], &ms, &error));
+      g_assert_error (error, OMNI_ERROR, OMNI_ERROR_INVALID_FIELD);
+    }
+}
+
+static void
+test_token_entropy (void)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      char *token = omni_token_new (16);
+
+      /* 128 bits in base64url without padding: 22 characters, URL-safe. */
+      g_assert_cmpuint (strlen (token), ==, 22);
+      for (const char *p = token; *p; p++)
+        g_assert_true (g_ascii_isalnum (*p) || *p == '-' || *p == '_');
+      g_assert_true (g_hash_table_add (seen, token));
+    }
+}
+
+static void
+test_token_hash (void)
+{
+  g_autofree char *hash = omni_token_hash ("abc");
+
+  /* FIPS 180-2 test vector. */
+  g_assert_cmpstr (hash, ==, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  g_assert_true (omni_constant_time_equal ((const guint8 *) "same", (const guint8 *) "same", 4));
+  g_assert_false (omni_constant_time_equal ((const guint8 *) "same", (const guint8 *) "samE", 4));
+}
+
+static void
+test_email (void)
+{
+  static const struct { const char *address; gboolean valid; } cases[] = {
+    { "customer@example.com", TRUE },
+    { "first.last+tag@sub.example.co.uk", TRUE },
+    { "a@b.io", TRUE },
+    { "", FALSE },
+    { "plainaddress", FALSE },
+    { "@example.com", FALSE },
+    { "user@", FALSE },
+    { "user@localhost", FALSE },
+    { "user@@example.com", FALSE },
+    { "us er@example.com", FALSE },
+    { "user@exa mple.com", FALSE },
+    { ".user@example.com", FALSE },
+    { "user.@example.com", FALSE },
+    { "us..er@example.com", FALSE },
+    { "user@-example.com", FALSE },
+    { "user@example-.com", FALSE },
+    { "user@example..com", FALSE },
+    { "<script>@example.com", FALSE },
+    { "user@example.com\n", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      if (omni_email_is_valid (cases[i].address) != cases[i].valid)
+        g_error ("'%s' should be %s", cases[i].address, cases[i].valid ? "valid" : "invalid");
+    }
+}
+
+static void
+test_email_domains (void)
+{
+  const char * const allowed[] = { "clientcompany.com", NULL };
+  const char * const none[] = { NULL };
+  g_autofree char *normalized = omni_email_normalize ("John.Doe@ClientCompany.COM");
+
+  g_assert_cmpstr (normalized, ==, "John.Doe@clientcompany.com");
+  g_assert_true (omni_email_domain_allowed ("ann@clientcompany.com", allowed));
+  g_assert_true (omni_email_domain_allowed ("ann@CLIENTCOMPANY.com", allowed));
+  g_assert_true (omni_email_domain_allowed ("ann@eu.clientcompany.com", allowed));
+  g_assert_false (omni_email_domain_allowed ("ann@evilclientcompany.com", allowed));
+  g_assert_false (omni_email_domain_allowed ("ann@clientcompany.com.evil.org", allowed));
+  g_assert_true (omni_email_domain_allowed ("ann@anything.org", none));
+  g_assert_true (omni_email_domain_allowed ("ann@anything.org", NULL));
+}
+
+static void
+test_json_bounds (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) deep = g_string_new ("{\"a\":");
+  JsonObject *object;
+
+  g_assert_null (omni_json_parse_object ("{}", 2, 1, &error));
+  g_assert_error (error, OMNI_ERROR, OMNI_ERROR_PAYLOAD_TOO_LARGE);
+  g_clear_error (&error);
+
+  g_assert_null (omni_json_parse_object ("[1,2]", 5, 100, &error));
+  g_assert_error (error, OMNI_ERROR, OMNI_ERROR_INVALID_JSON);
+  g_clear_error (&error);
+
+  g_assert_null (omni_json_parse_object ("{\"a\":\xff}", 7, 100, &error));
+  g_assert_error (error, OMNI_ERROR, OMNI_ERROR_INVALID_JSON);
+  g_clear_error (&error);
+
+  /* A megabyte of nesting must fail fast, not overflow the stack. */
+  for (guint i = 0; i < 200000; i++)
+    g_string_append_c (deep, '[');
+  g_assert_null (omni_json_parse_object (deep->str, deep->len, 1 << 20, &error));
+  g_assert_error (error, OMNI_ERROR, OMNI_ERROR_INVALID_JSON);
+  g_clear_error (&error);
+
+  object = omni_json_parse_object ("{\"s\":\"[[[\\\"\"}", 13, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (omni_json_get_string (object, "s"), ==, "[[[\"");
+  json_object_unref (object);
+}
+
+static const OmniJsonField fields[] = {
+  { "title", OMNI_JSON_STRING,  TRUE,  1, 5 },
+  { "count", OMNI_JSON_INTEGER, FALSE, 1, 10 },
+  { "flag",  OMNI_JSON_BOOLEAN, FALSE, 0, 0 },
+  { "list",  OMNI_JSON_ARRAY,   FALSE, 0, 2 },
+};
+
+static void
+test_json_fields (void)
+{
+  static const struct { const char *json; int code; const char *field; } cases[] = {
+    { "{\"title\":\"ok\"}",                   -1, NULL },
+    { "{\"title\":\"ok\",\"count\":null}",    -1, NULL },
+    { "{}",                                   OMNI_ERROR_MISSING_FIELD, "title" },
+    { "{\"title\":null}",                     OMNI_ERROR_MISSING_FIELD, "title" },
+    { "{\"title\":5}",                        OMNI_ERROR_INVALID_FIELD, "title" },
+    { "{\"title\":\"   \"}",                  OMNI_ERROR_INVALID_FIELD, "title" },
+    { "{\"title\":\"toolong\"}",              OMNI_ERROR_INVALID_FIELD, "title" },
+    { "{\"title\":\"ok\",\"count\":1.5}",     OMNI_ERROR_INVALID_FIELD, "count" },
+    { "{\"title\":\"ok\",\"count\":\"3\"}",   OMNI_ERROR_INVALID_FIELD, "count" },
+    { "{\"title\":\"ok\",\"count\":11}",      OMNI_ERROR_INVALID_FIELD, "count" },
+    { "{\"title\":\"ok\",\"flag\":\"yes\"}",  OMNI_ERROR_INVALID_FIELD, "flag" },
+    { "{\"title\":\"ok\",\"list\":[1,2,3]}",  OMNI_ERROR_INVALID_FIELD, "list" },
+    { "{\"title\":\"ok\",\"typo\":1}",        OMNI_ERROR_UNKNOWN_FIELD, "x.typo" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      JsonObject *object = omni_json_parse_object (cases[i].json, strlen (cases[i].json), 1000, &error);
+      gboolean ok;
+
+      g_assert_no_error (error);
+      ok = omni_json_check_fields (object, fields, G_N_ELEMENTS (fields),
+                                   cases[i].code == OMNI_ERROR_UNKNOWN_FIELD ? "x." : NULL, &error);
+      if (cases[i].code < 0)
+        {
+          g_assert_no_error (error);
+          g_assert_true (ok);
+        }
+      else
+        {
+          g_assert_false (ok);
+          g_assert_error (error, OMNI_ERROR, cases[i].code);
+          g_assert_cmpstr (omni_error_get_field (error), ==, cases[i].field);
+        }
+      json_object_unref (object);
+    }
+}
+
+static void
+test_error_wire (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) copy = NULL;
+
+  omni_error_set_field (&error, OMNI_ERROR_RATE_LIMITED, "password", "wait %d", 3);
+  omni_error_set_retry_after (error, 42);
+  omni_error_set_detail (error, "retryAt", "later");
+  copy = g_error_copy (error);
+
+  g_assert_cmpuint (omni_error_http_status (copy), ==, 429);
+  g_assert_cmpstr (omni_error_wire_code (copy), ==, "rate_limited");
+  g_assert_cmpstr (omni_error_get_field (copy), ==, "password");
+  g_assert_cmpuint (omni_error_get_retry_after (copy), ==, 42);
+  g_assert_cmpstr (omni_error_get_detail_key (copy), ==, "retryAt");
+  g_assert_cmpstr (copy->message, ==, "wait 3");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/shared/time/roundtrip", test_time_roundtrip);
+  g_test_add_func ("/shared/time/rejects", test_time_rejects);
+  g_test_add_func ("/shared/token/entropy", test_token_entropy);
+  g_test_add_func ("/shared/token/hash", test_token_hash);
+  g_test_add_func ("/shared/email/validity", test_email);
+  g_test_add_func ("/shared/email/domains", test_email_domains);
+  g_test_add_func ("/shared/json/bounds", test_json_bounds);
+  g_test_add_func ("/shared/json/fields", test_json_fields);
+  g_test_add_func ("/shared/error/wire", test_error_wire);
+
+  return g_test_run ();
+}
