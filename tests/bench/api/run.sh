@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# ./omni bench api: wrk at 64 connections against GET /api/sessions?upcoming=true
+# (1,000 sessions stored) and POST /api/sessions, on omnilive-relay and on the
+# seed's stack (Express + better-sqlite3) doing the same work on the same schema.
+set -euo pipefail
+: "${OMNI_BUILD_DIR:?}" "${OMNI_SOURCE_DIR:?}"
+DURATION=${BENCH_DURATION:-10s}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+HERE="$OMNI_SOURCE_DIR/tests/bench/api"
+PEER="$OMNI_SOURCE_DIR/tests/bench/peers/express"
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { for _ in $(seq 100); do curl -fs "$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; return 1; }
+
+# wrk --latency prints "99%  12.34ms"; report req/s and p99 in ms.
+measure() {  # URL TOKEN [lua]
+  local out
+  out=$(BENCH_TOKEN=$2 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency ${3:+-s "$3"} \
+          -H "Authorization: Bearer $2" "$1" 2>&1)
+  local rps p99
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
+  if grep -q 'Non-2xx' <<<"$out"; then echo "warning: $(grep 'Non-2xx' <<<"$out")" >&2; fi
+  echo "$rps $p99"
+}
+
+# omnilive-relay
+RELAY_PORT=$(free_port)
+mkdir -p "$WORK/relay"
+TOKEN=$("$OMNI_BUILD_DIR/relay/omnilive-relay" host add --email bench@example.com --name Bench --data-dir "$WORK/relay" | tail -n 1)
+"$OMNI_BUILD_DIR/relay/omnilive-relay" --listen "127.0.0.1:$RELAY_PORT" --data-dir "$WORK/relay" >"$WORK/relay.log" 2>&1 &
+PIDS+=($!)
+RELAY_PID=$!
+wait_for "http://127.0.0.1:$RELAY_PORT"
+/usr/bin/python3 "$HERE/seed.py" "http://127.0.0.1:$RELAY_PORT" "$TOKEN" 1000
+
+# Express + better-sqlite3
+if [ ! -d "$PEER/node_modules" ]; then
+  (cd "$PEER" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+PEER_PORT=$(free_port)
+PEER_TOKEN=$(node "$PEER/server.js" "$WORK/peer.db" "$PEER_PORT" add-host)
+node "$PEER/server.js" "$WORK/peer.db" "$PEER_PORT" >"$WORK/peer.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$PEER_PORT"
+/usr/bin/python3 "$HERE/seed.py" "http://127.0.0.1:$PEER_PORT" "$PEER_TOKEN" 1000
+
+echo "api benchmark: wrk -t2 -c$CONNECTIONS -d$DURATION, 1,000 upcoming sessions stored, 100 per page"
+printf '%-36s %12s %10s %14s %10s %8s\n' "request" "relay req/s" "p99 ms" "express req/s" "p99 ms" "ratio"
+for kind in get post; do
+  if [ "$kind" = get ]; then
+    label="GET /api/sessions?upcoming=true"
+    read -r r_rps r_p99 < <(measure "http://127.0.0.1:$RELAY_PORT/api/sessions?upcoming=true" "$TOKEN")
+    read -r e_rps e_p99 < <(measure "http://127.0.0.1:$PEER_PORT/api/sessions?upcoming=true" "$PEER_TOKEN")
+  else
+    label="POST /api/sessions"
+    read -r r_rps r_p99 < <(measure "http://127.0.0.1:$RELAY_PORT/api/sessions" "$TOKEN" "$HERE/post.lua")
+    read -r e_rps e_p99 < <(measure "http://127.0.0.1:$PEER_PORT/api/sessions" "$PEER_TOKEN" "$HERE/post.lua")
+  fi
+  ratio=$(awk -v a="$r_rps" -v b="$e_rps" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')
+  printf '%-36s %12s %10s %14s %10s %8s\n' "$label" "$r_rps" "$r_p99" "$e_rps" "$e_p99" "$ratio"
+done
+echo "relay resident memory: $(awk '/VmRSS/ {print $2, $3}' /proc/$RELAY_PID/status)"
