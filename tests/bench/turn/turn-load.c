@@ -6,6 +6,7 @@
  *
  *   turn-load free-port
  *   turn-load search HOST:PORT SECRET [ALLOCS [SIZE [STEP_SECONDS [MAX_RATE]]]]
+ *   turn-load run HOST:PORT SECRET ALLOCS SIZE SECONDS RATE   (one fixed-rate step)
  */
 #define G_LOG_DOMAIN "turn-load"
 
@@ -379,9 +380,9 @@ main (int argc, char **argv)
 
   if (argc >= 2 && strcmp (argv[1], "free-port") == 0)
     return free_port ();
-  if (argc < 4 || strcmp (argv[1], "search") != 0)
+  if (argc < 4 || (strcmp (argv[1], "search") != 0 && strcmp (argv[1], "run") != 0))
     {
-      g_printerr ("usage: turn-load free-port | search HOST:PORT SECRET [ALLOCS [SIZE [STEP_S [MAX_RATE]]]]\n");
+      g_printerr ("usage: turn-load free-port | search|run HOST:PORT SECRET [ALLOCS [SIZE [STEP_S [RATE]]]]\n");
       return 2;
     }
   colon = strrchr (argv[2], ':');
@@ -410,16 +411,38 @@ main (int argc, char **argv)
   username = g_strdup_printf ("%" G_GINT64_FORMAT ":turn-load", g_get_real_time () / G_USEC_PER_SEC + 3600);
   password = relay_turn_auth_password (argv[3], username);
   for (n_clients = 0; n_clients < allocs; n_clients++)
-    if (!setup_client (&clients[n_clients], &server, username, password))
-      {
-        g_printerr ("turn-load: could not set up allocation %u\n", n_clients);
-        return 1;
-      }
+    {
+      guint attempt = 0;
+
+      /* a source port that an earlier client (uclient) still holds an allocation on is
+       * refused (437/441): take another port */
+      while (!setup_client (&clients[n_clients], &server, username, password))
+        {
+          close (clients[n_clients].fd);
+          if (++attempt == 5)
+            {
+              g_printerr ("turn-load: could not set up allocation %u\n", n_clients);
+              return 1;
+            }
+        }
+    }
   printf ("allocations %u with a channel each, %zu-byte ChannelData, %.1f s per step\n",
           n_clients, size, seconds);
 
   peer = g_thread_new ("echo-peer", peer_thread, NULL);
   receiver = g_thread_new ("receiver", receiver_thread, NULL);
+
+  if (strcmp (argv[1], "run") == 0)
+    {
+      /* one step at a fixed rate (MAX_RATE), for profiling the server under a known load */
+      double loss = run_step (max_rate, seconds, size, &achieved);
+
+      printf ("rate %u/s (sent %.0f/s) loss %.3f%%\n", max_rate, achieved, loss * 100);
+      g_atomic_int_set (&stop_threads, 1);
+      g_thread_join (peer);
+      g_thread_join (receiver);
+      return 0;
+    }
 
   /* warm up, then double until loss, then bisect */
   run_step (5000, 0.5, size, &achieved);
