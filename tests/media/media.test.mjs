@@ -1,0 +1,198 @@
+// media.test.mjs: the host media engine end to end — the headless host
+// (real GStreamer webrtcbin) serves one, then three real Chromium guests
+// that join through the real join page; every guest decodes the host's
+// video and audio, the host decodes every guest; leaving and rejoining,
+// camera and screen toggles. With OMNI_MEDIA_TURN=1 guests use TURN only.
+import { Relay, HeadlessHost, Guest, requirePrerequisites, freePort, LAUNCH_ARGS, CHROMIUM, grew, still } from './harness.mjs';
+
+const chromium = requirePrerequisites();
+const AUDIO = 0, CAMERA = 1, SCREEN = 2;
+
+let step = 0;
+function ok(name) { console.log(`ok ${++step} - ${name}`); }
+function assert(cond, what) { if (!cond) throw new Error('assertion failed: ' + what); }
+
+const relay = new Relay();
+let host, browser = null;
+const guests = [];
+
+async function joinGuest(link, name) {
+  const guest = new Guest(browser, relay, link, name);
+  guests.push(guest);
+  await guest.open();
+  const since = host.events.length;
+  await guest.join();
+  const joined = await host.waitFor((e) => e.event === 'guest-joined' && e.name === name, `${name} joining`, { since });
+  guest.id = joined.guest;
+  return guest;
+}
+
+async function hostDecodes(guest) {
+  await host.waitFor((e) => e.event === 'first-frame' && e.guest === guest.id && e.kind === 'video', `video from ${guest.name}`, { since: 0 });
+  await host.waitFor((e) => e.event === 'first-frame' && e.guest === guest.id && e.kind === 'audio', `audio from ${guest.name}`, { since: 0 });
+  // Still decoding: a later stats event shows more frames than an earlier one.
+  const first = await host.waitFor((e) => e.event === 'stats' && e.guest === guest.id && e.framesDecoded > 0, `stats of ${guest.name}`);
+  await host.waitFor((e) => e.event === 'stats' && e.guest === guest.id && e.framesDecoded > first.framesDecoded, `more frames from ${guest.name}`);
+}
+
+async function guestDecodesHost(guest) {
+  await guest.waitStats((a, b) => grew(CAMERA, 'framesDecoded')(a, b) && grew(AUDIO, 'audioEnergy')(a, b),
+    'host video frames and audio energy rising');
+}
+
+async function run() {
+  await relay.start();
+  const session = await relay.createSession({ waitingRoomEnabled: true });
+  host = new HeadlessHost(relay, session._id, ['--admit-all', '--video-size', '640x360', '--video-kbps', '600']);
+  await host.start();
+  ok('the headless host started the session and is live');
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+
+  // One guest.
+  const alice = await joinGuest(session.accessLink, 'Alice');
+  await host.waitFor((e) => e.event === 'guest-connected' && e.guest === alice.id, 'Alice connected', { since: 0 });
+  await guestDecodesHost(alice);
+  ok('one guest: the guest decodes the host\'s video and audio');
+  await hostDecodes(alice);
+  ok('one guest: the host decodes the guest\'s video and audio');
+
+  // Three guests.
+  const bob = await joinGuest(session.accessLink, 'Bob');
+  const carol = await joinGuest(session.accessLink, 'Carol');
+  for (const g of [alice, bob, carol]) await guestDecodesHost(g);
+  ok('three guests: every guest decodes the host\'s video and audio');
+  for (const g of [alice, bob, carol]) await hostDecodes(g);
+  ok('three guests: the host decodes every guest');
+  const hostStats = await host.waitFor((e) => e.event === 'host-stats' && e.guests === 3, 'host stats with 3 guests');
+  const encodersAtStart = host.events.find((e) => e.event === 'host-stats').encoders;
+  assert(hostStats.encoders === 3 && encodersAtStart === 3, `encoders stay 3 (${encodersAtStart} → ${hostStats.encoders})`);
+  ok('encode once: 3 encoders with 1 and with 3 guests');
+
+  // Camera off and on: guests stop and resume decoding the host's camera.
+  host.command('cam off');
+  await host.waitFor((e) => e.event === 'media' && e.cam === false, 'camera off');
+  for (const g of [alice, bob]) await g.waitStats(still(CAMERA, 'framesDecoded'), 'host camera frames stop');
+  host.command('cam on');
+  for (const g of [alice, bob]) await g.waitStats(grew(CAMERA, 'framesDecoded'), 'host camera frames resume');
+  ok('the host toggling its camera is seen by guests');
+
+  // Screen share on: a second video track starts decoding; off: it stops.
+  host.command('screen on');
+  for (const g of [alice, carol]) await g.waitStats(grew(SCREEN, 'framesDecoded'), 'host screen frames');
+  host.command('screen off');
+  for (const g of [alice, carol]) await g.waitStats(still(SCREEN, 'framesDecoded'), 'host screen frames stop');
+  ok('the host toggling screen share is seen by guests');
+
+  // Bob leaves and rejoins: media again, on a new connection.
+  await bob.page.click('#ctl-leave');
+  await host.waitFor((e) => e.event === 'guest-left' && e.guest === bob.id, 'Bob leaving', { since: 0 });
+  const since = host.events.length;
+  await bob.page.click('#message-actions button');   // "Rejoin" reloads the page
+  await bob.page.waitForFunction(() => document.body.dataset.screen === 'prejoin');
+  await bob.page.fill('#input-name', 'Bob');
+  await bob.page.fill('#input-email', 'bob@example.com');
+  await bob.page.waitForFunction(() => !document.getElementById('pre-cam').disabled);
+  await bob.join();
+  const rejoined = await host.waitFor((e) => e.event === 'guest-joined' && e.name === 'Bob', 'Bob rejoining', { since });
+  bob.id = rejoined.guest;
+  await guestDecodesHost(bob);
+  await hostDecodes(bob);
+  ok('a guest that leaves and rejoins gets media again');
+
+  // Carol's signaling socket drops and comes back (resume): her call goes
+  // on, the host does nothing.
+  let mark = host.events.length;
+  await carol.dropSocket();
+  await carol.page.waitForFunction(() => window.__sockets.length >= 2 && window.__sockets[window.__sockets.length - 1].readyState === 1);
+  await carol.page.waitForFunction(() => !document.body.dataset.message || document.body.dataset.message !== 'reconnecting');
+  await guestDecodesHost(carol);
+  assert(!host.events.slice(mark).some((e) => e.event === 'guest-restart'), 'no restart for a connection that survived');
+  ok('a dropped signaling socket resumes and the call goes on without the host doing anything');
+
+  // A failed connection is restarted: a fresh webrtcbin and offer (webrtcbin
+  // 1.22 cannot restart ICE in place); the join page takes it as a new peer
+  // connection and media flows again.
+  mark = host.events.length;
+  const pcsBefore = await carol.peerConnections();
+  host.command('restart ' + carol.id);
+  await host.waitFor((e) => e.event === 'guest-connected' && e.guest === carol.id, 'Carol reconnected', { since: mark });
+  assert(await carol.peerConnections() === pcsBefore + 1, 'the guest made a new peer connection');
+  await guestDecodesHost(carol);
+  await host.waitFor((e) => e.event === 'first-frame' && e.guest === carol.id && e.kind === 'video', 'video from Carol again', { since: mark });
+  ok('a restarted connection carries media again');
+
+  // Encoders are still the 3 shared ones after guests came and went.
+  const after = await host.waitFor((e) => e.event === 'host-stats' && e.guests === 3, 'host stats after the rejoin', { since: host.events.length });
+  assert(after.encoders === 3, 'still 3 encoders');
+  ok('no encoder was added for any guest');
+
+  // H.264 when the host prefers it: a second session, encoded with x264.
+  for (const g of guests.splice(0)) await g.close();
+  await host.stop();
+  const h264 = await relay.createSession({});
+  host = new HeadlessHost(relay, h264._id, ['--video-codec', 'h264', '--video-size', '640x360', '--video-kbps', '600']);
+  await host.start();
+  const hana = await joinGuest(h264.accessLink, 'Hana');
+  await guestDecodesHost(hana);
+  const codec = await hana.page.evaluate(async () => {
+    const report = await window.__pcs[window.__pcs.length - 1].getTransceivers()[1].receiver.getStats();
+    let mime = null;
+    report.forEach((s) => { if (s.type === 'codec') mime = s.mimeType; });
+    return mime;
+  });
+  assert(codec === 'video/H264', 'the guest decodes H.264, not ' + codec);
+  await hostDecodes(hana);
+  ok('H.264: the guest decodes the host\'s H.264 video and the host decodes the guest\'s');
+}
+
+/* The same call through the relay's TURN server: the guest forces
+ * iceTransportPolicy "relay", the host --relay-only, and the iceServers
+ * (time-limited TURN credentials) come from the relay. */
+async function runTurn() {
+  const turnPort = await freePort();
+  await relay.start({ turn: turnPort });
+  const session = await relay.createSession({});
+  host = new HeadlessHost(relay, session._id, ['--relay-only', '--video-size', '640x360', '--video-kbps', '600']);
+  const live = await host.start();
+  assert(live.turnServers, 'the relay hands the host TURN iceServers in its welcome');
+  ok('the headless host is live with the relay\'s TURN server');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  const guest = new Guest(browser, relay, session.accessLink, 'Tess', { forceRelay: true });
+  guests.push(guest);
+  await guest.open();
+  const since = host.events.length;
+  await guest.join();
+  guest.id = (await host.waitFor((e) => e.event === 'guest-joined' && e.name === 'Tess', 'Tess joining', { since })).guest;
+  await guestDecodesHost(guest);
+  ok('through TURN: the guest decodes the host\'s video and audio');
+  await hostDecodes(guest);
+  ok('through TURN: the host decodes the guest');
+  const type = await guest.selectedCandidateType();
+  assert(type === 'relay', 'the selected candidate is a relay one, not ' + type);
+  ok('the media path is the TURN relay');
+}
+
+const watchdog = setTimeout(() => { console.log('not ok - the media test took too long'); process.exit(1); }, 190000);
+try {
+  if (process.argv.includes('--turn')) await runTurn();
+  else await run();
+  console.log(`1..${step}`);
+} catch (e) {
+  console.log(`not ok ${++step} - ${e.message.split('\n')[0]}`);
+  console.log('# ' + e.stack.replace(/\n/g, '\n# '));
+  if (host) for (const ev of host.events.filter((x) => x.event !== 'stats' && x.event !== 'host-stats').slice(-40)) console.log('# host: ' + JSON.stringify(ev));
+  process.exitCode = 1;
+} finally {
+  for (const g of guests) await g.close();
+  if (browser) await browser.close().catch(() => {});
+  if (host) {
+    const { code, signal } = await host.stop();
+    if (process.exitCode !== 1 && (code !== 0 || signal)) {
+      console.log(`not ok ${++step} - the host exits cleanly (code ${code}, signal ${signal})`);
+      process.exitCode = 1;
+    }
+  }
+  await relay.stop();
+  clearTimeout(watchdog);
+}

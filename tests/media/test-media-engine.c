@@ -1,0 +1,388 @@
+/* test-media-engine.c: the host media engine without a relay or a browser —
+ * pipeline build-up and tear-down (every object finalized), guests sharing
+ * the encoders (offers, no encoder per guest), keyframe requests merged at
+ * the encoder, host controls. Runs headless with test sources. */
+#define G_LOG_DOMAIN "test-media-engine"
+
+#include "engine-media-session.h"
+
+#define GST_USE_UNSTABLE_API
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <string.h>
+
+#define WAIT_US (10 * G_USEC_PER_SEC)
+
+typedef struct {
+  EngineMediaSession *session;
+  GPtrArray          *offers;     /* SDP text per offer */
+  guint               loopback_candidates;
+} Fixture;
+
+static void
+on_ice_candidate (EngineMediaGuest *guest,
+                  guint             mline,
+                  const char       *candidate,
+                  gpointer          user_data)
+{
+  Fixture *fixture = user_data;
+
+  if (strstr (candidate, " 127.0.0.1 ") != NULL)
+    fixture->loopback_candidates++;
+}
+
+static void
+on_offer (EngineMediaGuest *guest,
+          const char       *sdp,
+          gpointer          user_data)
+{
+  Fixture *fixture = user_data;
+
+  g_ptr_array_add (fixture->offers, g_strdup (sdp));
+}
+
+/* Runs the main context until pred holds or WAIT_US passes. */
+static gboolean
+wait_until (gboolean (*pred) (Fixture *fixture),
+            Fixture   *fixture)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+
+  while (!pred (fixture))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  EngineMediaConfig config;
+  g_autoptr(GError) error = NULL;
+
+  engine_media_config_init (&config);
+  /* data: the video codec, NULL for the default (VP8). */
+  if (g_strcmp0 (data, "h264") == 0)
+    config.codec = ENGINE_MEDIA_CODEC_H264;
+  /* Small and cheap: these tests are about structure, not quality. */
+  config.width = 320;
+  config.height = 180;
+  config.fps = 15;
+  config.video_kbps = 300;
+  config.stats_interval_ms = 0;
+  config.loopback = TRUE;
+  fixture->session = engine_media_session_new (&config);
+  fixture->offers = g_ptr_array_new_with_free_func (g_free);
+  g_assert_true (engine_media_session_start_pipeline (fixture->session, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gst_element_get_state (engine_media_session_get_pipeline (fixture->session),
+                                          NULL, NULL, 10 * GST_SECOND),
+                   ==, GST_STATE_CHANGE_SUCCESS);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  GstElement *pipeline = engine_media_session_get_pipeline (fixture->session);
+
+  /* Tear-down frees everything: the pipeline and the session go away. */
+  /* (A test may have stopped the session already.) */
+  if (pipeline != NULL)
+    g_object_add_weak_pointer (G_OBJECT (pipeline), (gpointer *) &pipeline);
+  g_object_add_weak_pointer (G_OBJECT (fixture->session), (gpointer *) &fixture->session);
+  engine_media_session_stop (fixture->session);
+  g_object_unref (fixture->session);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (fixture->session);
+  g_assert_null (pipeline);
+  g_ptr_array_unref (fixture->offers);
+}
+
+static guint
+count_factory (GstElement *pipeline,
+               const char *factory_name)
+{
+  g_autoptr(GstIterator) iter = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GValue item = G_VALUE_INIT;
+  guint count = 0;
+
+  while (gst_iterator_next (iter, &item) == GST_ITERATOR_OK)
+    {
+      GstElementFactory *factory = gst_element_get_factory (g_value_get_object (&item));
+
+      if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), factory_name))
+        count++;
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  return count;
+}
+
+static void
+test_build_teardown (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  GstElement *pipeline = engine_media_session_get_pipeline (fixture->session);
+
+  g_assert_cmpuint (engine_media_session_count_encoders (fixture->session), ==, 3);
+  g_assert_cmpuint (count_factory (pipeline, "vp8enc"), ==, 2);
+  g_assert_cmpuint (count_factory (pipeline, "opusenc"), ==, 1);
+  g_assert_cmpuint (count_factory (pipeline, "webrtcbin"), ==, 0);
+  g_assert_cmpuint (engine_media_session_get_n_guests (fixture->session), ==, 0);
+}
+
+static guint
+count_substrings (const char *text,
+                  const char *needle)
+{
+  guint count = 0;
+
+  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
+    count++;
+  return count;
+}
+
+static gboolean
+have_an_offer (Fixture *fixture)
+{
+  return fixture->offers->len >= 1;
+}
+
+static void
+test_h264 (Fixture       *fixture,
+           gconstpointer  data)
+{
+  GstElement *pipeline = engine_media_session_get_pipeline (fixture->session);
+  EngineMediaGuest *guest;
+  const char *sdp;
+
+  g_assert_cmpuint (count_factory (pipeline, "x264enc"), ==, 2);
+  g_assert_cmpuint (count_factory (pipeline, "vp8enc"), ==, 0);
+  guest = engine_media_session_add_guest (fixture->session, "guest-a", "Guest");
+  g_signal_connect (guest, "offer", G_CALLBACK (on_offer), fixture);
+  g_assert_true (wait_until (have_an_offer, fixture));
+  sdp = g_ptr_array_index (fixture->offers, 0);
+  g_assert_nonnull (strstr (sdp, "a=rtpmap:96 H264/90000"));
+  g_assert_nonnull (strstr (sdp, "a=rtpmap:98 H264/90000"));
+  g_assert_nonnull (strstr (sdp, "packetization-mode=1"));
+  g_assert_null (strstr (sdp, "VP8"));
+  g_assert_cmpuint (engine_media_session_count_encoders (fixture->session), ==, 3);
+}
+
+static gboolean
+have_loopback_candidates (Fixture *fixture)
+{
+  return fixture->loopback_candidates >= 4;
+}
+
+static gboolean
+have_four_offers (Fixture *fixture)
+{
+  return fixture->offers->len >= 4;
+}
+
+static void
+test_guests_share_encoders (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  GstElement *pipeline = engine_media_session_get_pipeline (fixture->session);
+  const char *ids[] = { "guest-a", "guest-b", "guest-c", "guest-d" };
+  EngineMediaGuest *guests[G_N_ELEMENTS (ids)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      guests[i] = engine_media_session_add_guest (fixture->session, ids[i], "Guest");
+      g_assert_nonnull (guests[i]);
+      g_signal_connect (guests[i], "offer", G_CALLBACK (on_offer), fixture);
+      g_signal_connect (guests[i], "ice-candidate", G_CALLBACK (on_ice_candidate), fixture);
+      g_object_add_weak_pointer (G_OBJECT (guests[i]), (gpointer *) &guests[i]);
+      g_assert_cmpuint (engine_media_session_count_encoders (fixture->session), ==, 3);
+    }
+  /* Adding the same guest again is not a second connection. */
+  g_assert_true (engine_media_session_add_guest (fixture->session, "guest-a", "Guest") == guests[0]);
+  g_assert_cmpuint (count_factory (pipeline, "webrtcbin"), ==, 4);
+  g_assert_cmpuint (count_factory (pipeline, "vp8enc"), ==, 2);
+
+  g_assert_true (wait_until (have_four_offers, fixture));
+  /* The loopback option makes 127.0.0.1 a host candidate (libnice skips it). */
+  g_assert_true (wait_until (have_loopback_candidates, fixture));
+  for (guint i = 0; i < fixture->offers->len; i++)
+    {
+      const char *sdp = g_ptr_array_index (fixture->offers, i);
+
+      /* What Chromium needs and what makes one stream fit every guest:
+       * BUNDLE, the shared payload types, msid on every track. */
+      g_assert_nonnull (strstr (sdp, "a=group:BUNDLE"));
+      g_assert_nonnull (strstr (sdp, "a=rtpmap:111 OPUS/48000/2"));
+      g_assert_nonnull (strstr (sdp, "a=rtpmap:96 VP8/90000"));
+      g_assert_nonnull (strstr (sdp, "a=rtpmap:98 VP8/90000"));
+      g_assert_nonnull (strstr (sdp, "a=rtcp-fb:96 nack pli"));
+      g_assert_cmpuint (count_substrings (sdp, " msid:host "), ==, 3);
+      g_assert_nonnull (strstr (sdp, "a=sendonly"));
+    }
+
+  engine_media_session_remove_guest (fixture->session, "guest-b");
+  engine_media_session_remove_guest (fixture->session, "guest-c");
+  engine_media_session_remove_guest (fixture->session, "not-a-guest");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (guests[1]);
+  g_assert_null (guests[2]);
+  g_assert_cmpuint (engine_media_session_get_n_guests (fixture->session), ==, 2);
+  g_assert_cmpuint (count_factory (pipeline, "webrtcbin"), ==, 2);
+  g_assert_cmpuint (engine_media_session_count_encoders (fixture->session), ==, 3);
+
+  /* A guest that comes back after leaving gets a fresh connection. */
+  g_assert_nonnull (engine_media_session_add_guest (fixture->session, "guest-b", "Guest"));
+  g_assert_cmpuint (count_factory (pipeline, "webrtcbin"), ==, 3);
+
+  /* Stopping releases the remaining guests too. */
+  engine_media_session_stop (fixture->session);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (guests[0]);
+  g_assert_null (guests[3]);
+  g_assert_cmpuint (engine_media_session_get_n_guests (fixture->session), ==, 0);
+}
+
+static gboolean
+deferred_keyframe_passed (Fixture *fixture)
+{
+  guint passed = 0;
+
+  engine_media_session_get_keyframe_counts (fixture->session, &passed, NULL);
+  return passed >= 2;
+}
+
+static void
+test_keyframe_requests_merge (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  EngineMediaGuest *guest = engine_media_session_add_guest (fixture->session, "guest-a", "Guest");
+  GstPad *pad = engine_media_guest_get_sink_pad (guest, ENGINE_MEDIA_TRACK_CAMERA);
+  guint passed = 0, merged = 0;
+
+  /* Ten PLIs in a burst, as webrtcbin would turn them into events on its
+   * sink pad: one keyframe now, one deferred, the rest merged. */
+  for (guint i = 0; i < 10; i++)
+    gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, i));
+  engine_media_session_get_keyframe_counts (fixture->session, &passed, &merged);
+  g_assert_cmpuint (passed, ==, 1);
+  g_assert_cmpuint (merged, ==, 9);
+  g_assert_true (wait_until (deferred_keyframe_passed, fixture));
+  engine_media_session_get_keyframe_counts (fixture->session, &passed, &merged);
+  g_assert_cmpuint (passed, ==, 2);
+  g_assert_cmpuint (merged, ==, 9);
+}
+
+/* Stopping with a deferred keyframe pending must cancel it (the teardown
+ * then runs the main context: a late callback would touch freed memory). */
+static void
+test_stop_with_pending_keyframe (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  EngineMediaGuest *guest = engine_media_session_add_guest (fixture->session, "guest-a", "Guest");
+  GstPad *pad = engine_media_guest_get_sink_pad (guest, ENGINE_MEDIA_TRACK_SCREEN);
+  guint merged = 0;
+
+  for (guint i = 0; i < 3; i++)
+    gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, i));
+  engine_media_session_get_keyframe_counts (fixture->session, NULL, &merged);
+  g_assert_cmpuint (merged, ==, 2);
+}
+
+static void
+on_event (EngineMediaSession *session,
+          JsonObject         *event,
+          gpointer            user_data)
+{
+  GPtrArray *names = user_data;
+
+  g_ptr_array_add (names, g_strdup (json_object_get_string_member (event, "event")));
+}
+
+static void
+test_controls (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  EngineMediaGuest *guest = engine_media_session_add_guest (fixture->session, "guest-a", "Guest");
+  g_autoptr(GstElement) valve = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (fixture->session)),
+                                                     "camera-valve");
+  gboolean drop = FALSE;
+
+  g_signal_connect (fixture->session, "event", G_CALLBACK (on_event), names);
+  g_assert_true (engine_media_session_get_camera (fixture->session));
+  engine_media_session_set_camera (fixture->session, FALSE);
+  g_object_get (valve, "drop", &drop, NULL);
+  g_assert_true (drop);
+  g_assert_false (engine_media_session_get_camera (fixture->session));
+  engine_media_session_set_camera (fixture->session, TRUE);
+  g_object_get (valve, "drop", &drop, NULL);
+  g_assert_false (drop);
+
+  g_assert_false (engine_media_session_get_screen (fixture->session));
+  engine_media_session_set_screen (fixture->session, TRUE);
+  g_assert_true (engine_media_session_get_screen (fixture->session));
+  engine_media_session_set_mic (fixture->session, FALSE);
+  g_assert_false (engine_media_session_get_mic (fixture->session));
+
+  engine_media_session_mute_guest (fixture->session, "guest-a", TRUE);
+  g_assert_true (engine_media_guest_get_muted (guest));
+  engine_media_session_mute_guest (fixture->session, "guest-a", FALSE);
+  g_assert_false (engine_media_guest_get_muted (guest));
+
+  g_assert_cmpuint (names->len, ==, 6);
+  g_assert_cmpstr (g_ptr_array_index (names, 0), ==, "media");
+  g_assert_cmpstr (g_ptr_array_index (names, 4), ==, "guest-muted");
+  g_signal_handlers_disconnect_by_data (fixture->session, names);
+}
+
+/* LeakSanitizer (in -Db_sanitize=address builds): GLib's library
+ * constructor keeps one buffer for the life of the process; everything the
+ * engine allocates must be freed. Full unwinding lets the suppression see
+ * the constructor through libraries built without frame pointers. */
+const char *__lsan_default_suppressions (void);
+const char *__asan_default_options (void);
+
+const char *
+__asan_default_options (void)
+{
+  return "fast_unwind_on_malloc=0";
+}
+
+const char *
+__lsan_default_suppressions (void)
+{
+  return "leak:_dl_init\n";
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_setenv ("OMNILIVE_FAKE_MEDIA", "1", TRUE);
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/media/engine/build-teardown", Fixture, NULL, fixture_setup, test_build_teardown, fixture_teardown);
+  g_test_add ("/media/engine/guests-share-encoders", Fixture, NULL, fixture_setup, test_guests_share_encoders, fixture_teardown);
+  g_test_add ("/media/engine/keyframe-requests-merge", Fixture, NULL, fixture_setup, test_keyframe_requests_merge, fixture_teardown);
+  g_test_add ("/media/engine/stop-with-pending-keyframe", Fixture, NULL, fixture_setup, test_stop_with_pending_keyframe, fixture_teardown);
+  g_test_add ("/media/engine/h264", Fixture, "h264", fixture_setup, test_h264, fixture_teardown);
+  g_test_add ("/media/engine/controls", Fixture, NULL, fixture_setup, test_controls, fixture_teardown);
+
+  status = g_test_run ();
+  gst_deinit ();
+  return status;
+}
