@@ -9,6 +9,8 @@
 
 #include "relay-app.h"
 #include "relay-cli.h"
+#include "relay-mail.h"
+#include "relay-turn.h"
 
 static const char * const http_keys[] = { "listen", "public_url", "tls_cert", "tls_key", NULL };
 static const char * const relay_keys[] = { "data_dir", NULL };
@@ -42,9 +44,13 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(RelayConfig) config = NULL;
   g_autoptr(RelayApp) app = NULL;
+  g_autoptr(RelayMail) mail = NULL;   /* after app: stopped before the store closes */
+  g_autoptr(RelayTurnServer) turn = NULL;  /* its data threads stop first */
+  g_autofree char *config_dir = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  const char *groups[] = { "http", "relay", NULL };
-  const char * const *group_keys[] = { http_keys, relay_keys, NULL };
+  const char *groups[] = { "http", "relay", "smtp", "mail", "turn", NULL };
+  const char * const *group_keys[] = { http_keys, relay_keys, relay_mail_smtp_keys, relay_mail_mail_keys,
+                                       relay_turn_config_keys (), NULL };
 
   setlocale (LC_ALL, "");
   signal (SIGPIPE, SIG_IGN);
@@ -84,6 +90,37 @@ main (int    argc,
   app = relay_app_new (config, &error);
   if (app == NULL || !relay_app_listen (app, &error))
     goto failed;
+
+  /* Mail needs the public URL (join links), known once the server listens. */
+  config_dir = g_path_get_dirname (config->path != NULL ? config->path : RELAY_SYSTEM_CONFIG_PATH);
+  mail = relay_mail_new (&(RelayMailSetup) {
+                           .keyfile = config->keyfile,
+                           .config_dir = config_dir,
+                           .data_dir = config->data_dir,
+                           .db_path = sqlite3_db_filename (relay_store_get_db (app->store), "main"),
+                           .public_url = app->public_url,
+                         }, &error);
+  if (mail == NULL || !relay_mail_start (mail, &error))
+    goto failed;
+  app->mail = mail;
+
+  /* TURN/STUN on its own threads; the secret is created in the data dir on first start. */
+  turn = relay_turn_server_new (config->keyfile, config->data_dir,
+                                relay_config_listen_is_loopback (config), &error);
+  if (turn == NULL)
+    goto failed;
+  if (!relay_turn_server_start (turn, &error))
+    {
+      /* With no [turn] listen configured, another relay on this machine may hold the
+       * default port: run without TURN then rather than not at all.  An explicitly
+       * configured listen address must work. */
+      if (g_key_file_has_key (config->keyfile, "turn", "listen", NULL))
+        goto failed;
+      g_warning ("TURN disabled: %s", error->message);
+      g_clear_error (&error);
+      g_clear_object (&turn);
+    }
+  relay_app_set_turn (app, turn);
 
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, loop);

@@ -120,10 +120,16 @@ check_joinable (RelayApp           *app,
       return FALSE;
     }
 
-  /* Someone already in the call (another tab, a reconnect) takes no new seat. */
+  /* Someone already in the call (another tab, a reconnect) takes no new seat.
+   * Someone the host removed does not come back with a fresh token. */
   for (guint i = 0; i < session->participants->len; i++)
     {
       OmniParticipant *p = g_ptr_array_index (session->participants, i);
+      if (g_ascii_strcasecmp (p->email, email) == 0 && g_strcmp0 (p->state, "removed") == 0)
+        {
+          omni_error_set_field (error, OMNI_ERROR_FORBIDDEN, NULL, "The host removed you from this session");
+          return FALSE;
+        }
       if (g_ascii_strcasecmp (p->email, email) == 0 &&
           (p->in_call_since != 0 || g_strcmp0 (p->state, "waiting") == 0))
         return TRUE;
@@ -195,6 +201,7 @@ finish_join (RelayRequest *request)
   json_builder_add_string_value (builder, token);
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder, state);
+  relay_app_add_ice_servers (app, builder, participant->id);
   json_builder_end_object (builder);
   relay_request_reply_builder (request, 200, builder);
   return;

@@ -2,7 +2,9 @@
 #define G_LOG_DOMAIN "relay-api"
 
 #include "relay-api.h"
+#include "relay-mail.h"
 #include "relay-password.h"
+#include "relay-signal.h"
 #include "omni-email.h"
 #include "omni-error.h"
 #include "omni-json.h"
@@ -51,10 +53,12 @@ relay_api_reply_session (RelayRequest      *request,
                          const OmniSession *session)
 {
   RelayApp *app = relay_request_get_app (request);
-  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  GString *text = g_string_sized_new (1024);
+  OmniJsonWriter writer;
 
-  omni_session_build_json (session, builder, app->public_url, omni_time_now_ms ());
-  relay_request_reply_builder (request, status, builder);
+  omni_json_writer_init (&writer, text);
+  omni_session_write_json (session, &writer, app->public_url, omni_time_now_ms ());
+  relay_request_reply_json_text (request, status, text);
 }
 
 static void
@@ -102,7 +106,6 @@ finish_create (RelayRequest       *request,
   g_autoptr(GPtrArray) series = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *series_id = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
   gint64 now = omni_time_now_ms ();
 
   if (create->recurrence_count > 1)
@@ -149,11 +152,20 @@ finish_create (RelayRequest       *request,
         relay_store_rollback (app->store);
         goto failed;
       }
+  /* One invitation per invitee; for a series it covers every occurrence. */
+  if (!relay_mail_enqueue (app->mail, relay_store_get_db (app->store), RELAY_MAIL_INVITATION,
+                           g_ptr_array_index (series, 0), create->invitees,
+                           relay_api_mail_included_password (relay_request_get_body (request), create->password),
+                           &error))
+    {
+      relay_store_rollback (app->store);
+      goto failed;
+    }
   if (!relay_store_commit (app->store, &error))
     goto failed;
+  relay_mail_wake (app->mail);
 
   /* Answer with what was stored, invitees and all. */
-  builder = json_builder_new_immutable ();
   for (guint i = 0; i < series->len; i++)
     {
       OmniSession *stored = relay_store_session_get (app->store, ((OmniSession *) g_ptr_array_index (series, i))->id, &error);
@@ -175,20 +187,20 @@ finish_create (RelayRequest       *request,
 
   /* A series answers with its first session, and all of them in "sessions". */
   {
-    g_autoptr(JsonNode) root = NULL;
-    g_autoptr(JsonBuilder) list = json_builder_new_immutable ();
-    JsonObject *object;
+    GString *text = g_string_sized_new (4096);
+    OmniJsonWriter writer;
 
-    omni_session_build_json (g_ptr_array_index (series, 0), builder, app->public_url, now);
-    root = json_builder_get_root (builder);
-    object = json_node_get_object (root);
-
-    json_builder_begin_array (list);
+    omni_json_writer_init (&writer, text);
+    omni_session_write_json (g_ptr_array_index (series, 0), &writer, app->public_url, now);
+    g_string_truncate (text, text->len - 1);   /* reopen the object to add "sessions" */
+    g_string_append (text, ",\"sessions\":");
+    omni_json_writer_init (&writer, text);
+    omni_json_writer_begin_array (&writer);
     for (guint i = 0; i < series->len; i++)
-      omni_session_build_json (g_ptr_array_index (series, i), list, app->public_url, now);
-    json_builder_end_array (list);
-    json_object_set_member (object, "sessions", json_builder_get_root (list));
-    relay_request_reply_node (request, 201, root);
+      omni_session_write_json (g_ptr_array_index (series, i), &writer, app->public_url, now);
+    omni_json_writer_end_array (&writer);
+    g_string_append_c (text, '}');
+    relay_request_reply_json_text (request, 201, text);
   }
   return;
 
@@ -217,9 +229,12 @@ handle_create (RelayRequest *request)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(OmniSessionRequest) create = NULL;
+  g_autoptr(JsonObject) fields = NULL;
   CreateJob *job;
 
-  create = omni_session_request_new_create (relay_request_get_body (request), omni_time_now_ms (), &error);
+  fields = relay_api_mail_session_fields (relay_request_get_body (request), &error);
+  if (fields != NULL)
+    create = omni_session_request_new_create (fields, omni_time_now_ms (), &error);
   if (create == NULL)
     {
       relay_request_reply_error (request, error);
@@ -293,7 +308,8 @@ handle_list (RelayRequest *request)
   const char *status = relay_request_get_query (request, "status");
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) sessions = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
+  GString *text;
+  OmniJsonWriter writer;
   char total_text[16];
   int total = 0;
 
@@ -334,15 +350,16 @@ handle_list (RelayRequest *request)
   if (sessions == NULL)
     goto failed;
 
-  builder = json_builder_new_immutable ();
-  json_builder_begin_array (builder);
+  text = g_string_sized_new (1024 * (sessions->len + 1));
+  omni_json_writer_init (&writer, text);
+  omni_json_writer_begin_array (&writer);
   for (guint i = 0; i < sessions->len; i++)
-    omni_session_build_json (g_ptr_array_index (sessions, i), builder, app->public_url, filter.now_ms);
-  json_builder_end_array (builder);
+    omni_session_write_json (g_ptr_array_index (sessions, i), &writer, app->public_url, filter.now_ms);
+  omni_json_writer_end_array (&writer);
 
   g_snprintf (total_text, sizeof total_text, "%d", total);
   relay_request_set_header (request, "X-Total-Count", total_text);
-  relay_request_reply_builder (request, 200, builder);
+  relay_request_reply_json_text (request, 200, text);
   return;
 
 failed:
@@ -397,13 +414,16 @@ finish_update (RelayRequest       *request,
     goto failed;
   if (!relay_store_session_update (app->store, session,
                                    update->has_password ? (password_hash ? password_hash : "") : NULL,
-                                   times_changed, omni_time_now_ms (), &error))
+                                   times_changed, omni_time_now_ms (), &error) ||
+      (times_changed && !relay_mail_enqueue (app->mail, relay_store_get_db (app->store), RELAY_MAIL_UPDATED,
+                                             session, NULL, NULL, &error)))
     {
       relay_store_rollback (app->store);
       goto failed;
     }
   if (!relay_store_commit (app->store, &error))
     goto failed;
+  relay_mail_wake (app->mail);
 
   g_clear_pointer (&session, omni_session_free);
   session = relay_api_load_owned_session (request, &error);
@@ -518,13 +538,16 @@ handle_add_participants (RelayRequest *request)
   if (!relay_store_begin (app->store, &error))
     goto failed;
   added = relay_store_session_add_invitees (app->store, session->id, invitees, &error);
-  if (added == NULL)
+  if (added == NULL ||
+      !relay_mail_enqueue (app->mail, relay_store_get_db (app->store), RELAY_MAIL_INVITATION,
+                           session, added, NULL, &error))
     {
       relay_store_rollback (app->store);
       goto failed;
     }
   if (!relay_store_commit (app->store, &error))
     goto failed;
+  relay_mail_wake (app->mail);
 
   g_clear_pointer (&session, omni_session_free);
   session = relay_api_load_owned_session (request, &error);
@@ -606,15 +629,22 @@ transition (RelayRequest      *request,
     goto failed;
   if (!relay_store_session_set_status (app->store, session->id, target, now, &error) ||
       (target == OMNI_SESSION_STATUS_ENDED &&
-       !relay_store_session_close_calls (app->store, session->id, now, &error)))
+       !relay_store_session_close_calls (app->store, session->id, now, &error)) ||
+      !relay_mail_enqueue (app->mail, relay_store_get_db (app->store),
+                           target == OMNI_SESSION_STATUS_LIVE ? RELAY_MAIL_STARTED
+                           : target == OMNI_SESSION_STATUS_ENDED ? RELAY_MAIL_FOLLOW_UP : RELAY_MAIL_CANCELLED,
+                           session, NULL, NULL, &error))
     {
       relay_store_rollback (app->store);
       goto failed;
     }
   if (!relay_store_commit (app->store, &error))
     goto failed;
+  relay_mail_wake (app->mail);
 
   g_message ("Session %s is now %s", session->id, omni_session_status_to_string (target));
+  /* Waiting join pages hear a start; an ended session's sockets close. */
+  relay_signal_session_changed (app->signal, session->id);
   g_clear_pointer (&session, omni_session_free);
   session = relay_api_load_owned_session (request, &error);
   if (session == NULL)

@@ -16,4 +16,11 @@ void         relay_api_reply_session      (RelayRequest      *request,
 /* Sets a 404 "Session not found" error. */
 void         relay_api_set_session_not_found (GError **error);
 
+/* Mail options of a create request (relay-api-mail.c): the body without
+ * them, for the session validator, and the password to print if asked. */
+JsonObject  *relay_api_mail_session_fields    (JsonObject  *body,
+                                               GError     **error);
+const char  *relay_api_mail_included_password (JsonObject  *body,
+                                               const char  *password);
+
 G_END_DECLS

@@ -3,6 +3,9 @@
 
 #include "relay-app.h"
 #include "relay-http.h"
+#include "relay-join-page.h"
+#include "relay-signal.h"
+#include "relay-turn.h"
 #include "omni-error.h"
 #include "omni-time.h"
 
@@ -27,6 +30,8 @@ register_routes_once (void)
     {
       relay_api_sessions_register ();
       relay_api_join_register ();
+      relay_api_mail_register ();
+      relay_join_page_register ();
       g_once_init_leave (&once, 1);
     }
 }
@@ -76,6 +81,7 @@ relay_app_new (RelayConfig  *config,
 
   register_routes_once ();
   relay_http_attach (app);
+  app->signal = relay_signal_new (app);
 
   return g_steal_pointer (&app);
 }
@@ -123,6 +129,37 @@ relay_app_listen (RelayApp  *app,
   return TRUE;
 }
 
+static void
+add_signal_ice_servers (JsonBuilder *builder,
+                        const char  *participant_id,
+                        gpointer     user_data)
+{
+  RelayApp *app = user_data;
+
+  relay_turn_server_build_ice_servers (app->turn, builder, participant_id,
+                                       RELAY_ICE_CREDENTIAL_TTL_S);
+}
+
+void
+relay_app_set_turn (RelayApp        *app,
+                    RelayTurnServer *turn)
+{
+  g_set_object (&app->turn, turn);
+  relay_signal_set_ice_servers_func (app->signal, turn != NULL ? add_signal_ice_servers : NULL, app);
+}
+
+void
+relay_app_add_ice_servers (RelayApp    *app,
+                           JsonBuilder *builder,
+                           const char  *participant_id)
+{
+  if (app->turn == NULL)
+    return;
+  json_builder_set_member_name (builder, "iceServers");
+  relay_turn_server_build_ice_servers (app->turn, builder, participant_id,
+                                       RELAY_ICE_CREDENTIAL_TTL_S);
+}
+
 void
 relay_app_free (RelayApp *app)
 {
@@ -130,6 +167,8 @@ relay_app_free (RelayApp *app)
     return;
   if (app->server != NULL)
     soup_server_disconnect (app->server);
+  g_clear_pointer (&app->signal, relay_signal_free);
+  g_clear_object (&app->turn);
   g_clear_object (&app->server);
   g_clear_handle_id (&app->prune_source, g_source_remove);
   g_clear_pointer (&app->password_failures, relay_rate_limit_free);

@@ -8,6 +8,8 @@
 #include "omni-json.h"
 #include "omni-token.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #define MAX_PARAMS 4
@@ -150,12 +152,44 @@ relay_request_reply_node (RelayRequest *request,
 }
 
 void
+relay_request_reply_json_text (RelayRequest *request,
+                               guint         status,
+                               GString      *text)
+{
+  gsize len = text->len;
+  finish_reply (request, status, g_string_free (text, FALSE), len);
+}
+
+void
 relay_request_reply_builder (RelayRequest *request,
                              guint         status,
                              JsonBuilder  *builder)
 {
   g_autoptr(JsonNode) root = json_builder_get_root (builder);
   relay_request_reply_node (request, status, root);
+}
+
+void
+relay_request_reply_bytes (RelayRequest *request,
+                           guint         status,
+                           const char   *content_type,
+                           GBytes       *bytes)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (request->msg);
+
+  g_return_if_fail (!request->replied);
+  request->replied = TRUE;
+
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
+  soup_server_message_set_status (request->msg, status, NULL);
+  soup_message_headers_replace (headers, "Content-Type", content_type);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (request->msg), bytes);
+  if (request->paused)
+    {
+      request->paused = FALSE;
+      soup_server_message_unpause (request->msg);
+    }
 }
 
 static void
@@ -454,6 +488,19 @@ on_early_request (SoupServer        *server,
     }
 }
 
+/* Answers go out as soon as they are written: without TCP_NODELAY the tail
+ * of a large response waits for the client's delayed ACK (~40 ms). */
+static void
+on_request_started (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket != NULL && g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+}
+
 static void
 handle_healthz (RelayRequest *request)
 {
@@ -474,6 +521,7 @@ void
 relay_http_attach (RelayApp *app)
 {
   relay_http_add_routes (health_routes, G_N_ELEMENTS (health_routes));
+  g_signal_connect (app->server, "request-started", G_CALLBACK (on_request_started), NULL);
   soup_server_add_early_handler (app->server, NULL, on_early_request, app, NULL);
   soup_server_add_handler (app->server, NULL, on_request, app, NULL);
 }

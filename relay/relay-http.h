@@ -53,8 +53,18 @@ void          relay_request_reply_node   (RelayRequest *request,
 void          relay_request_reply_builder (RelayRequest *request,
                                            guint         status,
                                            JsonBuilder  *builder);
+/* A JSON text already written (e.g. with OmniJsonWriter); takes the string. */
+void          relay_request_reply_json_text (RelayRequest *request,
+                                             guint         status,
+                                             GString      *text);
 void          relay_request_reply_error  (RelayRequest *request,
                                           const GError *error);
+/* Static bytes (a page, a script) of the given type, with nosniff and
+ * Referrer-Policy: no-referrer; a page's CSP is set by its caller. */
+void          relay_request_reply_bytes  (RelayRequest *request,
+                                          guint         status,
+                                          const char   *content_type,
+                                          GBytes       *bytes);
 void          relay_request_set_header   (RelayRequest *request,
                                           const char   *name,
                                           const char   *value);

@@ -18,11 +18,14 @@
 enum { COL_PASSWORD_HASH = 20 };
 
 /* The mail columns show the newest outbox message to that person. */
-#define PARTICIPANT_COLUMNS \
+#define PARTICIPANT_SELECT \
   "p.id, p.email, p.name, p.invited, p.state, p.joined_at, p.left_at, p.duration_ms, p.in_call_since," \
-  " o.state, o.last_error, o.attempts, o.kind" \
+  " o.state, o.last_error, o.attempts, o.kind"
+#define PARTICIPANT_FROM \
   " FROM participants p LEFT JOIN outbox o ON o.id = (SELECT max(id) FROM outbox" \
   "   WHERE session_id = p.session_id AND lower(recipient_email) = p.email_key)"
+#define PARTICIPANT_COLUMNS PARTICIPANT_SELECT PARTICIPANT_FROM
+enum { COL_PARTICIPANT_SESSION_ID = 13 };
 
 static char **
 split_domains (const char *text)
@@ -154,6 +157,33 @@ insert_participant (RelayStore   *store,
   return relay_store_exec_stmt (store, stmt, error);
 }
 
+/* The 15 fields a host edits, in the order both INSERT and UPDATE list them. */
+static void
+bind_editable_fields (sqlite3_stmt      *stmt,
+                      int                first,
+                      const OmniSession *s,
+                      const char        *password_hash,
+                      const char        *domains)
+{
+  int i = first;
+
+  relay_store_bind_text (stmt, i++, s->title);
+  relay_store_bind_text (stmt, i++, s->description);
+  relay_store_bind_text (stmt, i++, s->agenda);
+  relay_store_bind_text (stmt, i++, omni_session_type_to_string (s->type));
+  sqlite3_bind_int64 (stmt, i++, s->scheduled_start);
+  sqlite3_bind_int64 (stmt, i++, s->scheduled_end);
+  sqlite3_bind_int (stmt, i++, s->max_participants);
+  sqlite3_bind_int (stmt, i++, s->enable_recording);
+  sqlite3_bind_int (stmt, i++, s->enable_screen_share);
+  sqlite3_bind_int (stmt, i++, s->enable_chat);
+  sqlite3_bind_int (stmt, i++, s->waiting_room_enabled);
+  sqlite3_bind_int (stmt, i++, s->requires_approval);
+  relay_store_bind_text (stmt, i++, password_hash);
+  relay_store_bind_text (stmt, i++, domains);
+  relay_store_bind_text (stmt, i++, s->related_ticket);
+}
+
 gboolean
 relay_store_session_insert (RelayStore        *store,
                             const OmniSession *s,
@@ -167,9 +197,9 @@ relay_store_session_insert (RelayStore        *store,
 
   stmt = relay_store_prepare (store,
                               "INSERT INTO sessions (id, host_id, title, description, agenda, session_type,"
-                              " status, scheduled_start, scheduled_end, max_participants, enable_recording,"
+                              " scheduled_start, scheduled_end, max_participants, enable_recording,"
                               " enable_screen_share, enable_chat, waiting_room_enabled, requires_approval,"
-                              " password_hash, allowed_domains, access_link, related_ticket, series_id,"
+                              " password_hash, allowed_domains, related_ticket, status, access_link, series_id,"
                               " series_index, series_count, created_at, updated_at)"
                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               error);
@@ -178,23 +208,9 @@ relay_store_session_insert (RelayStore        *store,
 
   relay_store_bind_text (stmt, 1, s->id);
   relay_store_bind_text (stmt, 2, s->host_id);
-  relay_store_bind_text (stmt, 3, s->title);
-  relay_store_bind_text (stmt, 4, s->description);
-  relay_store_bind_text (stmt, 5, s->agenda);
-  relay_store_bind_text (stmt, 6, omni_session_type_to_string (s->type));
-  relay_store_bind_text (stmt, 7, omni_session_status_to_string (s->status));
-  sqlite3_bind_int64 (stmt, 8, s->scheduled_start);
-  sqlite3_bind_int64 (stmt, 9, s->scheduled_end);
-  sqlite3_bind_int (stmt, 10, s->max_participants);
-  sqlite3_bind_int (stmt, 11, s->enable_recording);
-  sqlite3_bind_int (stmt, 12, s->enable_screen_share);
-  sqlite3_bind_int (stmt, 13, s->enable_chat);
-  sqlite3_bind_int (stmt, 14, s->waiting_room_enabled);
-  sqlite3_bind_int (stmt, 15, s->requires_approval);
-  relay_store_bind_text (stmt, 16, password_hash);
-  relay_store_bind_text (stmt, 17, domains);
-  relay_store_bind_text (stmt, 18, s->access_link);
-  relay_store_bind_text (stmt, 19, s->related_ticket);
+  bind_editable_fields (stmt, 3, s, password_hash, domains);
+  relay_store_bind_text (stmt, 18, omni_session_status_to_string (s->status));
+  relay_store_bind_text (stmt, 19, s->access_link);
   relay_store_bind_text (stmt, 20, s->series_id);
   sqlite3_bind_int (stmt, 21, s->series_index);
   sqlite3_bind_int (stmt, 22, s->series_count);
@@ -212,6 +228,24 @@ relay_store_session_insert (RelayStore        *store,
   return TRUE;
 }
 
+/* Groups a request's reads into one read transaction: each statement on its
+ * own would take and drop SQLite's file lock, a pair of fcntl calls each. */
+static gboolean
+read_begin (RelayStore *store)
+{
+  if (!sqlite3_get_autocommit (relay_store_get_db (store)))
+    return FALSE;
+  return sqlite3_exec (relay_store_get_db (store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static void
+read_end (RelayStore *store,
+          gboolean    began)
+{
+  if (began)
+    sqlite3_exec (relay_store_get_db (store), "COMMIT", NULL, NULL, NULL);
+}
+
 static OmniSession *
 get_one (RelayStore   *store,
          const char   *sql,
@@ -221,10 +255,12 @@ get_one (RelayStore   *store,
 {
   sqlite3_stmt *stmt = relay_store_prepare (store, sql, error);
   g_autoptr(OmniSession) session = NULL;
+  gboolean began;
   int rc;
 
   if (stmt == NULL)
     return NULL;
+  began = read_begin (store);
   relay_store_bind_text (stmt, 1, key);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
@@ -237,10 +273,12 @@ get_one (RelayStore   *store,
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     {
       relay_store_set_error (store, error, "Cannot read the session");
+      read_end (store, began);
       return NULL;
     }
   if (session != NULL && !load_participants (store, session, error))
-    return NULL;
+    g_clear_pointer (&session, omni_session_free);
+  read_end (store, began);
   return g_steal_pointer (&session);
 }
 
@@ -262,12 +300,15 @@ relay_store_session_get_by_link (RelayStore  *store,
                   access_link, out_password_hash, error);
 }
 
-#define LIST_WHERE \
-  " WHERE (?1 IS NULL OR s.host_id = ?1)" \
+/* Two forms of each list query: a host's own sessions (host_id = ?1, so the
+ * (host_id, …) indexes serve it) and every host's, for admins. */
+#define LIST_FILTERS \
   " AND (?2 = 0 OR s.status = 'live' OR (s.status = 'scheduled' AND s.scheduled_end > ?3))" \
   " AND (?4 IS NULL OR s.status = ?4)" \
   " AND (?5 IS NULL OR s.scheduled_start >= ?5)" \
   " AND (?6 IS NULL OR s.scheduled_start < ?6)"
+#define LIST_WHERE_HOST " WHERE s.host_id = ?1" LIST_FILTERS
+#define LIST_WHERE_ALL " WHERE (?1 IS NULL OR s.host_id = ?1)" LIST_FILTERS
 
 static void
 bind_filter (sqlite3_stmt             *stmt,
@@ -281,6 +322,8 @@ bind_filter (sqlite3_stmt             *stmt,
   relay_store_bind_time (stmt, 6, filter->to_ms);
 }
 
+#define LIST_ORDER " ORDER BY s.scheduled_start, s.rowid LIMIT ?7 OFFSET ?8"
+
 GPtrArray *
 relay_store_session_list (RelayStore               *store,
                           const RelaySessionFilter *filter,
@@ -288,41 +331,79 @@ relay_store_session_list (RelayStore               *store,
                           GError                  **error)
 {
   g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
+  g_autoptr(GHashTable) by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean own = filter->host_id != NULL;
   sqlite3_stmt *stmt;
+  gboolean began = read_begin (store);
   int rc;
 
   if (out_total != NULL)
     {
-      stmt = relay_store_prepare (store, "SELECT COUNT(*) FROM sessions s" LIST_WHERE, error);
+      /* The count needs no table row: the (host_id, status, scheduled_end)
+       * index answers the upcoming predicate alone. */
+      stmt = relay_store_prepare (store, own ? "SELECT COUNT(*) FROM sessions s INDEXED BY sessions_host_status_end"
+                                               LIST_WHERE_HOST
+                                              : "SELECT COUNT(*) FROM sessions s" LIST_WHERE_ALL, error);
       if (stmt == NULL)
-        return NULL;
+        goto failed;
       bind_filter (stmt, filter);
       rc = sqlite3_step (stmt);
       *out_total = rc == SQLITE_ROW ? sqlite3_column_int (stmt, 0) : 0;
       sqlite3_reset (stmt);
     }
 
-  stmt = relay_store_prepare (store, "SELECT " SESSION_COLUMNS LIST_WHERE
-                              " ORDER BY s.scheduled_start, s.id LIMIT ?7 OFFSET ?8", error);
+  stmt = relay_store_prepare (store, own ? "SELECT " SESSION_COLUMNS LIST_WHERE_HOST LIST_ORDER
+                                          : "SELECT " SESSION_COLUMNS LIST_WHERE_ALL LIST_ORDER, error);
   if (stmt == NULL)
-    return NULL;
+    goto failed;
   bind_filter (stmt, filter);
   sqlite3_bind_int (stmt, 7, filter->limit);
   sqlite3_bind_int (stmt, 8, filter->offset);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (sessions, session_from_row (stmt));
+    {
+      OmniSession *session = session_from_row (stmt);
+      g_ptr_array_add (sessions, session);
+      g_hash_table_insert (by_id, session->id, session);
+    }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     {
       relay_store_set_error (store, error, "Cannot list sessions");
-      return NULL;
+      goto failed;
     }
 
-  for (guint i = 0; i < sessions->len; i++)
-    if (!load_participants (store, g_ptr_array_index (sessions, i), error))
-      return NULL;
+  /* Everyone of the whole page in one query, not one query per session. */
+  stmt = relay_store_prepare (store, own
+                              ? "SELECT " PARTICIPANT_SELECT ", p.session_id" PARTICIPANT_FROM
+                                " WHERE p.session_id IN (SELECT s.id FROM sessions s" LIST_WHERE_HOST LIST_ORDER ")"
+                                " ORDER BY p.session_id, p.position"
+                              : "SELECT " PARTICIPANT_SELECT ", p.session_id" PARTICIPANT_FROM
+                                " WHERE p.session_id IN (SELECT s.id FROM sessions s" LIST_WHERE_ALL LIST_ORDER ")"
+                                " ORDER BY p.session_id, p.position", error);
+  if (stmt == NULL)
+    goto failed;
+  bind_filter (stmt, filter);
+  sqlite3_bind_int (stmt, 7, filter->limit);
+  sqlite3_bind_int (stmt, 8, filter->offset);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      OmniSession *session = g_hash_table_lookup (by_id, sqlite3_column_text (stmt, COL_PARTICIPANT_SESSION_ID));
+      if (session != NULL)
+        g_ptr_array_add (session->participants, participant_from_row (stmt));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      relay_store_set_error (store, error, "Cannot list participants");
+      goto failed;
+    }
 
+  read_end (store, began);
   return g_steal_pointer (&sessions);
+
+failed:
+  read_end (store, began);
+  return NULL;
 }
 
 gboolean
@@ -349,21 +430,7 @@ relay_store_session_update (RelayStore        *store,
   if (stmt == NULL)
     return FALSE;
   relay_store_bind_text (stmt, 1, s->id);
-  relay_store_bind_text (stmt, 2, s->title);
-  relay_store_bind_text (stmt, 3, s->description);
-  relay_store_bind_text (stmt, 4, s->agenda);
-  relay_store_bind_text (stmt, 5, omni_session_type_to_string (s->type));
-  sqlite3_bind_int64 (stmt, 6, s->scheduled_start);
-  sqlite3_bind_int64 (stmt, 7, s->scheduled_end);
-  sqlite3_bind_int (stmt, 8, s->max_participants);
-  sqlite3_bind_int (stmt, 9, s->enable_recording);
-  sqlite3_bind_int (stmt, 10, s->enable_screen_share);
-  sqlite3_bind_int (stmt, 11, s->enable_chat);
-  sqlite3_bind_int (stmt, 12, s->waiting_room_enabled);
-  sqlite3_bind_int (stmt, 13, s->requires_approval);
-  relay_store_bind_text (stmt, 14, password_hash);
-  relay_store_bind_text (stmt, 15, domains);
-  relay_store_bind_text (stmt, 16, s->related_ticket);
+  bind_editable_fields (stmt, 2, s, password_hash, domains);
   sqlite3_bind_int (stmt, 17, times_changed ? 1 : 0);
   sqlite3_bind_int64 (stmt, 18, now_ms);
   return relay_store_exec_stmt (store, stmt, error);
@@ -465,6 +532,14 @@ find_participant (RelayStore  *store,
   return p;
 }
 
+/* Closes a participant's current call at time NOW (an SQL parameter): its
+ * length is added to the total and the participant has left. */
+#define LEAVE_CALL(NOW) \
+  " duration_ms = duration_ms + CASE WHEN in_call_since IS NULL THEN 0" \
+  "   ELSE MAX(0, " NOW " - in_call_since) END," \
+  " left_at = CASE WHEN in_call_since IS NULL THEN left_at ELSE " NOW " END," \
+  " in_call_since = NULL, state = 'left'"
+
 OmniParticipant *
 relay_store_guest_join (RelayStore  *store,
                         const char  *session_id,
@@ -551,11 +626,7 @@ relay_store_guest_leave (RelayStore  *store,
   sqlite3_stmt *stmt;
 
   stmt = relay_store_prepare (store,
-                              "UPDATE participants SET"
-                              " duration_ms = duration_ms + CASE WHEN in_call_since IS NULL THEN 0"
-                              "   ELSE MAX(0, ?3 - in_call_since) END,"
-                              " left_at = CASE WHEN in_call_since IS NULL THEN left_at ELSE ?3 END,"
-                              " in_call_since = NULL, state = 'left'"
+                              "UPDATE participants SET" LEAVE_CALL ("?3")
                               " WHERE session_id = ?1 AND id = ?2 AND state IN ('admitted', 'waiting')",
                               error);
   if (stmt == NULL)
@@ -599,11 +670,7 @@ relay_store_session_close_calls (RelayStore  *store,
   sqlite3_stmt *stmt;
 
   stmt = relay_store_prepare (store,
-                              "UPDATE participants SET"
-                              " duration_ms = duration_ms + CASE WHEN in_call_since IS NULL THEN 0"
-                              "   ELSE MAX(0, ?2 - in_call_since) END,"
-                              " left_at = CASE WHEN in_call_since IS NULL THEN left_at ELSE ?2 END,"
-                              " in_call_since = NULL, state = 'left'"
+                              "UPDATE participants SET" LEAVE_CALL ("?2")
                               " WHERE session_id = ?1 AND state IN ('admitted', 'waiting')", error);
   if (stmt == NULL)
     return FALSE;

@@ -91,6 +91,17 @@ static const char * const migrations[] = {
   "  sent_at INTEGER);"
   "CREATE INDEX outbox_due ON outbox (state, next_attempt_at);"
   "CREATE INDEX outbox_session ON outbox (session_id, recipient_email);",
+
+  /* 3: each session's calendar identity, fixed by its first calendar mail:
+   * the UID (shared by a weekly series) and the original start that names
+   * an occurrence (RECURRENCE-ID), so updates and cancellations find it. */
+  "CREATE TABLE mail_calendar ("
+  "  session_id TEXT PRIMARY KEY REFERENCES sessions (id),"
+  "  uid TEXT NOT NULL,"
+  "  recurrence_id INTEGER);",
+
+  /* 4: a host's upcoming sessions are counted from the index alone. */
+  "CREATE INDEX sessions_host_status_end ON sessions (host_id, status, scheduled_end);",
 };
 
 static gboolean

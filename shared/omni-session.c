@@ -5,6 +5,7 @@
 #include "omni-email.h"
 #include "omni-error.h"
 #include "omni-json.h"
+#include "omni-json-writer.h"
 #include "omni-time.h"
 
 #include <string.h>
@@ -138,55 +139,52 @@ omni_session_uses_waiting_room (const OmniSession *session)
 }
 
 static void
-add_time (JsonBuilder *builder,
-          const char  *name,
-          gint64       ms)
+add_time (OmniJsonWriter *w,
+          const char     *name,
+          gint64          ms)
 {
   char buf[OMNI_TIME_ISO8601_LEN + 1];
 
-  json_builder_set_member_name (builder, name);
+  omni_json_writer_member (w, name);
   if (ms == 0)
     {
-      json_builder_add_null_value (builder);
+      omni_json_writer_null (w);
       return;
     }
   omni_time_format_iso8601_buf (ms, buf);
-  json_builder_add_string_value (builder, buf);
+  omni_json_writer_string (w, buf);
 }
 
 static void
-add_string (JsonBuilder *builder,
-            const char  *name,
-            const char  *value)
+add_string (OmniJsonWriter *w,
+            const char     *name,
+            const char     *value)
 {
-  json_builder_set_member_name (builder, name);
-  if (value == NULL)
-    json_builder_add_null_value (builder);
-  else
-    json_builder_add_string_value (builder, value);
+  omni_json_writer_member (w, name);
+  omni_json_writer_string (w, value);
 }
 
 static void
-add_int (JsonBuilder *builder,
-         const char  *name,
-         gint64       value)
+add_int (OmniJsonWriter *w,
+         const char     *name,
+         gint64          value)
 {
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
+  omni_json_writer_member (w, name);
+  omni_json_writer_int (w, value);
 }
 
 static void
-add_bool (JsonBuilder *builder,
-          const char  *name,
-          gboolean     value)
+add_bool (OmniJsonWriter *w,
+          const char     *name,
+          gboolean        value)
 {
-  json_builder_set_member_name (builder, name);
-  json_builder_add_boolean_value (builder, value);
+  omni_json_writer_member (w, name);
+  omni_json_writer_bool (w, value);
 }
 
 static void
-build_participant (const OmniParticipant *p,
-                   JsonBuilder           *builder,
+write_participant (const OmniParticipant *p,
+                   OmniJsonWriter        *w,
                    gint64                 now_ms)
 {
   gint64 duration_ms = p->duration_ms;
@@ -195,98 +193,121 @@ build_participant (const OmniParticipant *p,
   if (p->in_call_since != 0 && now_ms > p->in_call_since)
     duration_ms += now_ms - p->in_call_since;
 
-  json_builder_begin_object (builder);
-  add_string (builder, "_id", p->id);
-  add_string (builder, "name", p->name);
-  add_string (builder, "email", p->email);
-  add_bool (builder, "invited", p->invited);
-  add_string (builder, "status", p->state);
-  add_time (builder, "joinedAt", p->joined_at);
-  add_time (builder, "leftAt", p->left_at);
-  add_int (builder, "duration", duration_ms / 1000);
+  omni_json_writer_begin_object (w);
+  add_string (w, "_id", p->id);
+  add_string (w, "name", p->name);
+  add_string (w, "email", p->email);
+  add_bool (w, "invited", p->invited);
+  add_string (w, "status", p->state);
+  add_time (w, "joinedAt", p->joined_at);
+  add_time (w, "leftAt", p->left_at);
+  add_int (w, "duration", duration_ms / 1000);
   if (p->mail_state != NULL)
     {
-      json_builder_set_member_name (builder, "mail");
-      json_builder_begin_object (builder);
-      add_string (builder, "state", p->mail_state);
-      add_string (builder, "kind", p->mail_kind);
-      add_int (builder, "attempts", p->mail_attempts);
-      add_string (builder, "lastError", p->mail_error);
-      json_builder_end_object (builder);
+      omni_json_writer_member (w, "mail");
+      omni_json_writer_begin_object (w);
+      add_string (w, "state", p->mail_state);
+      add_string (w, "kind", p->mail_kind);
+      add_int (w, "attempts", p->mail_attempts);
+      add_string (w, "lastError", p->mail_error);
+      omni_json_writer_end_object (w);
     }
-  json_builder_end_object (builder);
+  omni_json_writer_end_object (w);
 }
 
 void
-omni_session_build_json (const OmniSession *session,
-                         JsonBuilder       *builder,
+omni_session_write_json (const OmniSession *session,
+                         OmniJsonWriter    *w,
                          const char        *public_url,
                          gint64             now_ms)
 {
-  g_autofree char *join_url = NULL;
+  omni_json_writer_begin_object (w);
+  add_string (w, "_id", session->id);
+  add_string (w, "title", session->title);
+  add_string (w, "description", session->description);
+  add_string (w, "sessionType", omni_session_type_to_string (session->type));
+  add_string (w, "status", omni_session_status_to_string (session->status));
+  add_time (w, "scheduledStartTime", session->scheduled_start);
+  add_time (w, "scheduledEndTime", session->scheduled_end);
+  add_time (w, "actualStartTime", session->actual_start);
+  add_time (w, "actualEndTime", session->actual_end);
 
-  json_builder_begin_object (builder);
-  add_string (builder, "_id", session->id);
-  add_string (builder, "title", session->title);
-  add_string (builder, "description", session->description);
-  add_string (builder, "sessionType", omni_session_type_to_string (session->type));
-  add_string (builder, "status", omni_session_status_to_string (session->status));
-  add_time (builder, "scheduledStartTime", session->scheduled_start);
-  add_time (builder, "scheduledEndTime", session->scheduled_end);
-  add_time (builder, "actualStartTime", session->actual_start);
-  add_time (builder, "actualEndTime", session->actual_end);
+  omni_json_writer_member (w, "host");
+  omni_json_writer_begin_object (w);
+  add_string (w, "_id", session->host_id);
+  add_string (w, "name", session->host_name);
+  add_string (w, "email", session->host_email);
+  omni_json_writer_end_object (w);
 
-  json_builder_set_member_name (builder, "host");
-  json_builder_begin_object (builder);
-  add_string (builder, "_id", session->host_id);
-  add_string (builder, "name", session->host_name);
-  add_string (builder, "email", session->host_email);
-  json_builder_end_object (builder);
+  add_int (w, "maxParticipants", session->max_participants);
+  add_bool (w, "enableRecording", session->enable_recording);
+  add_bool (w, "enableScreenShare", session->enable_screen_share);
+  add_bool (w, "enableChat", session->enable_chat);
+  add_bool (w, "waitingRoomEnabled", session->waiting_room_enabled);
+  add_bool (w, "requiresApproval", session->requires_approval);
+  add_bool (w, "hasPassword", session->has_password);
 
-  add_int (builder, "maxParticipants", session->max_participants);
-  add_bool (builder, "enableRecording", session->enable_recording);
-  add_bool (builder, "enableScreenShare", session->enable_screen_share);
-  add_bool (builder, "enableChat", session->enable_chat);
-  add_bool (builder, "waitingRoomEnabled", session->waiting_room_enabled);
-  add_bool (builder, "requiresApproval", session->requires_approval);
-  add_bool (builder, "hasPassword", session->has_password);
-
-  json_builder_set_member_name (builder, "allowedDomains");
-  json_builder_begin_array (builder);
+  omni_json_writer_member (w, "allowedDomains");
+  omni_json_writer_begin_array (w);
   for (guint i = 0; session->allowed_domains != NULL && session->allowed_domains[i] != NULL; i++)
-    json_builder_add_string_value (builder, session->allowed_domains[i]);
-  json_builder_end_array (builder);
+    omni_json_writer_string (w, session->allowed_domains[i]);
+  omni_json_writer_end_array (w);
 
-  add_string (builder, "agenda", session->agenda);
-  add_string (builder, "relatedTicket", session->related_ticket);
-  add_string (builder, "seriesId", session->series_id);
+  add_string (w, "agenda", session->agenda);
+  add_string (w, "relatedTicket", session->related_ticket);
+  add_string (w, "seriesId", session->series_id);
   if (session->series_id != NULL)
     {
-      add_int (builder, "seriesIndex", session->series_index);
-      add_int (builder, "seriesCount", session->series_count);
+      add_int (w, "seriesIndex", session->series_index);
+      add_int (w, "seriesCount", session->series_count);
     }
-  add_string (builder, "accessLink", session->access_link);
+  add_string (w, "accessLink", session->access_link);
+
+  omni_json_writer_member (w, "joinUrl");
   if (public_url != NULL && session->access_link != NULL)
     {
       gsize len = strlen (public_url);
-      join_url = g_strdup_printf ("%.*s/session/join/%s",
-                                  (int) (len > 0 && public_url[len - 1] == '/' ? len - 1 : len),
-                                  public_url, session->access_link);
+      g_autoptr(GString) url = g_string_sized_new (len + 64);
+
+      if (len > 0 && public_url[len - 1] == '/')
+        len--;
+      g_string_append_len (url, public_url, (gssize) len);
+      g_string_append (url, "/session/join/");
+      g_string_append (url, session->access_link);
+      omni_json_writer_string (w, url->str);
     }
-  add_string (builder, "joinUrl", join_url);
+  else
+    omni_json_writer_null (w);
 
-  add_int (builder, "peakParticipants", session->peak_participants);
-  add_int (builder, "totalDuration", omni_session_total_duration (session, now_ms));
+  add_int (w, "peakParticipants", session->peak_participants);
+  add_int (w, "totalDuration", omni_session_total_duration (session, now_ms));
 
-  json_builder_set_member_name (builder, "participants");
-  json_builder_begin_array (builder);
+  omni_json_writer_member (w, "participants");
+  omni_json_writer_begin_array (w);
   for (guint i = 0; i < session->participants->len; i++)
-    build_participant (g_ptr_array_index (session->participants, i), builder, now_ms);
-  json_builder_end_array (builder);
+    write_participant (g_ptr_array_index (session->participants, i), w, now_ms);
+  omni_json_writer_end_array (w);
 
-  add_time (builder, "createdAt", session->created_at);
-  add_time (builder, "updatedAt", session->updated_at);
-  json_builder_end_object (builder);
+  add_time (w, "createdAt", session->created_at);
+  add_time (w, "updatedAt", session->updated_at);
+  omni_json_writer_end_object (w);
+}
+
+JsonNode *
+omni_session_to_json_node (const OmniSession *session,
+                           const char        *public_url,
+                           gint64             now_ms)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  OmniJsonWriter writer;
+
+  /* One encoder: the tree form parses what the writer wrote. */
+  omni_json_writer_init (&writer, out);
+  omni_session_write_json (session, &writer, public_url, now_ms);
+  if (!json_parser_load_from_data (parser, out->str, (gssize) out->len, NULL))
+    g_return_val_if_reached (NULL);
+  return json_node_copy (json_parser_get_root (parser));
 }
 
 static gboolean
@@ -573,24 +594,35 @@ static const OmniJsonField recurrence_fields[] = {
   { "count",     OMNI_JSON_INTEGER, TRUE, 1, OMNI_SESSION_MAX_SERIES },
 };
 
-/* The update table: the same fields, none required, no series or invitees. */
-static const OmniJsonField update_fields[] = {
-  { "title",              OMNI_JSON_STRING,  FALSE, 1, 200 },
-  { "description",        OMNI_JSON_STRING,  FALSE, 0, 5000 },
-  { "sessionType",        OMNI_JSON_STRING,  FALSE, 0, 0 },
-  { "scheduledStartTime", OMNI_JSON_STRING,  FALSE, 0, 0 },
-  { "scheduledEndTime",   OMNI_JSON_STRING,  FALSE, 0, 0 },
-  { "maxParticipants",    OMNI_JSON_INTEGER, FALSE, OMNI_SESSION_MIN_PARTICIPANTS, OMNI_SESSION_MAX_PARTICIPANTS },
-  { "enableRecording",    OMNI_JSON_BOOLEAN, FALSE, 0, 0 },
-  { "enableScreenShare",  OMNI_JSON_BOOLEAN, FALSE, 0, 0 },
-  { "enableChat",         OMNI_JSON_BOOLEAN, FALSE, 0, 0 },
-  { "waitingRoomEnabled", OMNI_JSON_BOOLEAN, FALSE, 0, 0 },
-  { "requiresApproval",   OMNI_JSON_BOOLEAN, FALSE, 0, 0 },
-  { "password",           OMNI_JSON_STRING,  FALSE, 0, 128 },
-  { "allowedDomains",     OMNI_JSON_ARRAY,   FALSE, 0, 50 },
-  { "agenda",             OMNI_JSON_STRING,  FALSE, 0, 5000 },
-  { "relatedTicket",      OMNI_JSON_STRING,  FALSE, 0, 100 },
-};
+/* The update table: the same fields, none required, no series or invitees,
+ * and "" allowed as a password (it removes the password). */
+static const OmniJsonField *
+get_update_fields (guint *out_n)
+{
+  static OmniJsonField fields[G_N_ELEMENTS (session_fields)];
+  static guint n_fields;
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (session_fields); i++)
+        {
+          OmniJsonField field = session_fields[i];
+
+          if (field.type == OMNI_JSON_ARRAY && strcmp (field.name, "participants") == 0)
+            continue;
+          if (field.type == OMNI_JSON_OBJECT)
+            continue;
+          field.required = FALSE;
+          if (strcmp (field.name, "password") == 0)
+            field.min = 0;
+          fields[n_fields++] = field;
+        }
+      g_once_init_leave (&once, 1);
+    }
+  *out_n = n_fields;
+  return fields;
+}
 
 static char *
 dup_trimmed (const char *text)
@@ -782,6 +814,8 @@ omni_session_request_new_update (JsonObject        *object,
                                  GError           **error)
 {
   g_autoptr(OmniSessionRequest) request = g_new0 (OmniSessionRequest, 1);
+  const OmniJsonField *update_fields;
+  guint n_update_fields;
   gint64 start, end;
 
   g_return_val_if_fail (object != NULL, NULL);
@@ -789,8 +823,9 @@ omni_session_request_new_update (JsonObject        *object,
 
   request->session = omni_session_new ();
   request->recurrence_count = 1;
+  update_fields = get_update_fields (&n_update_fields);
 
-  if (!omni_json_check_fields (object, update_fields, G_N_ELEMENTS (update_fields), NULL, error) ||
+  if (!omni_json_check_fields (object, update_fields, n_update_fields, NULL, error) ||
       !read_common_fields (object, request, error))
     return NULL;
 

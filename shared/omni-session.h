@@ -5,6 +5,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "omni-json-writer.h"
+
 G_BEGIN_DECLS
 
 #define OMNI_SESSION_MAX_PARTICIPANTS   100
@@ -118,12 +120,18 @@ gint64       omni_session_total_duration (const OmniSession *session,
 /* A waiting room applies when the host must admit guests one by one. */
 gboolean     omni_session_uses_waiting_room (const OmniSession *session);
 
-/* Appends the session as the API's JSON object. public_url is the base of
- * joinUrl; now_ms lets a live session report its duration so far. */
-void         omni_session_build_json (const OmniSession *session,
-                                      JsonBuilder       *builder,
-                                      const char        *public_url,
-                                      gint64             now_ms);
+/* Writes the session as the API's JSON object (the fast path).
+ * public_url is the base of joinUrl; now_ms lets a live session report its
+ * duration so far. */
+void         omni_session_write_json (const OmniSession    *session,
+                                      OmniJsonWriter       *writer,
+                                      const char           *public_url,
+                                      gint64                now_ms);
+
+/* The same as a json-glib tree, for code that edits or embeds it. */
+JsonNode    *omni_session_to_json_node (const OmniSession *session,
+                                        const char        *public_url,
+                                        gint64             now_ms);
 
 /* Reads a session from the API's JSON (the desktop's side of the codec). */
 OmniSession *omni_session_new_from_json (JsonObject  *object,

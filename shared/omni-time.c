@@ -66,29 +66,70 @@ omni_time_parse_iso8601 (const char  *text,
   return TRUE;
 }
 
+/* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm): the
+ * API formats thousands of times per request, so no GDateTime per call. */
+static void
+civil_from_days (gint64  days,
+                 int    *year,
+                 int    *month,
+                 int    *day)
+{
+  gint64 z = days + 719468;
+  gint64 era = (z >= 0 ? z : z - 146096) / 146097;
+  gint64 doe = z - era * 146097;
+  gint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  gint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  gint64 mp = (5 * doy + 2) / 153;
+  gint64 d = doy - (153 * mp + 2) / 5 + 1;
+  gint64 m = mp < 10 ? mp + 3 : mp - 9;
+
+  *year = (int) (yoe + era * 400 + (m <= 2));
+  *month = (int) m;
+  *day = (int) d;
+}
+
+static inline char *
+put_digits (char *p,
+            int   value,
+            int   width)
+{
+  for (int i = width - 1; i >= 0; i--)
+    {
+      p[i] = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  return p + width;
+}
+
 void
 omni_time_format_iso8601_buf (gint64  ms,
                               char   *buf)
 {
-  g_autoptr(GDateTime) dt = NULL;
-  gint64 seconds = ms / 1000;
-  int millis = (int) (ms % 1000);
+  gint64 days, rest;
+  int year, month, day;
+  char *p = buf;
 
-  if (millis < 0)
-    {
-      millis += 1000;
-      seconds -= 1;
-    }
-  dt = g_date_time_new_from_unix_utc (seconds);
-  if (dt == NULL)
-    {
-      g_strlcpy (buf, "1970-01-01T00:00:00.000Z", OMNI_TIME_ISO8601_LEN + 1);
-      return;
-    }
-  g_snprintf (buf, OMNI_TIME_ISO8601_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-              g_date_time_get_year (dt), g_date_time_get_month (dt),
-              g_date_time_get_day_of_month (dt), g_date_time_get_hour (dt),
-              g_date_time_get_minute (dt), g_date_time_get_second (dt), millis);
+  if (ms < MIN_MS || ms > MAX_MS)
+    ms = 0;
+  days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  rest = ms - days * 86400000;
+  civil_from_days (days, &year, &month, &day);
+
+  p = put_digits (p, year, 4);
+  *p++ = '-';
+  p = put_digits (p, month, 2);
+  *p++ = '-';
+  p = put_digits (p, day, 2);
+  *p++ = 'T';
+  p = put_digits (p, (int) (rest / 3600000), 2);
+  *p++ = ':';
+  p = put_digits (p, (int) (rest / 60000 % 60), 2);
+  *p++ = ':';
+  p = put_digits (p, (int) (rest / 1000 % 60), 2);
+  *p++ = '.';
+  p = put_digits (p, (int) (rest % 1000), 3);
+  *p++ = 'Z';
+  *p = '\0';
 }
 
 char *

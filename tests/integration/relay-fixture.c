@@ -52,13 +52,15 @@ relay_fixture_start (RelayFixture       *fixture,
   g_ptr_array_add (argv, "127.0.0.1:0");
   g_ptr_array_add (argv, "--data-dir");
   g_ptr_array_add (argv, fixture->dir);
-  if (config != NULL)
-    {
-      config_path = g_build_filename (fixture->dir, "relay.ini", NULL);
-      g_assert_true (g_file_set_contents (config_path, config, -1, NULL));
-      g_ptr_array_add (argv, "--config");
-      g_ptr_array_add (argv, config_path);
-    }
+  {
+    /* Every relay of a test binds its TURN port anew, so tests run side by side. */
+    g_autofree char *text = g_strconcat ("[turn]\nlisten = 127.0.0.1:0\n", config ? config : "", NULL);
+
+    config_path = g_build_filename (fixture->dir, "relay.ini", NULL);
+    g_assert_true (g_file_set_contents (config_path, text, -1, NULL));
+    g_ptr_array_add (argv, "--config");
+    g_ptr_array_add (argv, config_path);
+  }
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) extra_args[i]);
   g_ptr_array_add (argv, NULL);
@@ -93,6 +95,17 @@ relay_fixture_stop (RelayFixture *fixture)
     {
       g_subprocess_send_signal (fixture->process, SIGTERM);
       g_subprocess_wait (fixture->process, NULL, NULL);
+      /* A clean shutdown exits 0; under ASan a leak or error makes it fail. */
+      if (!g_subprocess_get_if_exited (fixture->process) || g_subprocess_get_exit_status (fixture->process) != 0)
+        {
+          g_autoptr(GBytes) rest = NULL;
+          while (g_main_context_iteration (NULL, FALSE))
+            ;
+          rest = g_input_stream_read_bytes (g_subprocess_get_stderr_pipe (fixture->process), 1 << 20, NULL, NULL);
+          g_error ("the relay did not shut down cleanly (status %d): %s%.*s",
+                   g_subprocess_get_status (fixture->process), fixture->stderr_text->str,
+                   rest ? (int) g_bytes_get_size (rest) : 0, rest ? (const char *) g_bytes_get_data (rest, NULL) : "");
+        }
       g_clear_object (&fixture->process);
     }
   g_clear_object (&fixture->http);

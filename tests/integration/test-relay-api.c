@@ -71,6 +71,50 @@ find_participant (JsonObject *session,
 }
 
 /* The seed's "Test 1: Create and Join", step by step. */
+/* The join answer carries coturn-style TURN REST credentials: the username is
+ * "<expiry>:<participantId>" and the credential base64(HMAC-SHA1(secret, username)). */
+static void
+assert_turn_credentials (Fixture    *f,
+                         JsonObject *joined)
+{
+  JsonArray *servers = json_object_get_array_member (joined, "iceServers");
+  JsonObject *turn;
+  JsonArray *urls;
+  const char *username;
+  g_autofree char *secret_path = g_build_filename (f->relay.dir, "turn-secret", NULL);
+  g_autofree char *secret = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GHmac) hmac = NULL;
+  guint8 digest[20];
+  gsize digest_len = sizeof digest;
+  g_auto(GStrv) parts = NULL;
+  gint64 expiry;
+
+  g_assert_nonnull (servers);
+  g_assert_cmpuint (json_array_get_length (servers), ==, 2);
+  urls = json_object_get_array_member (json_array_get_object_element (servers, 0), "urls");
+  g_assert_true (g_str_has_prefix (json_array_get_string_element (urls, 0), "stun:127.0.0.1:"));
+
+  turn = json_array_get_object_element (servers, 1);
+  urls = json_object_get_array_member (turn, "urls");
+  g_assert_true (g_str_has_suffix (json_array_get_string_element (urls, 0), "?transport=udp"));
+  g_assert_true (g_str_has_suffix (json_array_get_string_element (urls, 1), "?transport=tcp"));
+
+  username = json_object_get_string_member (turn, "username");
+  parts = g_strsplit (username, ":", 2);
+  g_assert_cmpstr (parts[1], ==, json_object_get_string_member (joined, "participantId"));
+  expiry = g_ascii_strtoll (parts[0], NULL, 10);
+  g_assert_cmpint (expiry, >, g_get_real_time () / G_USEC_PER_SEC + 11 * 3600);
+
+  g_assert_true (g_file_get_contents (secret_path, &secret, NULL, NULL));
+  g_strstrip (secret);
+  hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) secret, strlen (secret));
+  g_hmac_update (hmac, (const guchar *) username, -1);
+  g_hmac_get_digest (hmac, digest, &digest_len);
+  expected = g_base64_encode (digest, digest_len);
+  g_assert_cmpstr (json_object_get_string_member (turn, "credential"), ==, expected);
+}
+
 static void
 test_create_and_join (Fixture       *f,
                       gconstpointer  data)
@@ -116,6 +160,7 @@ test_create_and_join (Fixture       *f,
   g_assert_cmpuint (joined->status, ==, 200);
   g_assert_cmpstr (relay_response_string (joined, "state"), ==, "admitted");
   g_assert_cmpuint (strlen (relay_response_string (joined, "guestToken")), >=, 40);
+  assert_turn_credentials (f, relay_response_object (joined));
 
   get_path = g_strdup_printf ("/api/sessions/%s", id);
   session = relay_fixture_request (&f->relay, "GET", get_path, f->relay.token, NULL, NULL, 0);
@@ -237,7 +282,6 @@ test_bad_requests (Fixture       *f,
   for (guint i = 0; i < G_N_ELEMENTS (bad_requests); i++)
     {
       const BadRequest *c = &bad_requests[i];
-      g_autofree char *p1 = NULL;
       g_autofree char *path = NULL;
       const char *token = NULL;
       g_autoptr(RelayResponse) r = NULL;
@@ -309,6 +353,7 @@ test_ownership_and_admin (Fixture       *f,
   g_autoptr(RelayResponse) list_all = relay_fixture_request (&f->relay, "GET", "/api/sessions?all=true", admin, NULL, NULL, 0);
   g_autoptr(RelayResponse) me = relay_fixture_request (&f->relay, "GET", "/api/me", admin, NULL, NULL, 0);
 
+  g_assert_cmpuint (theirs->status, ==, 201);
   g_assert_cmpuint (as_other->status, ==, 404);
   g_assert_cmpuint (as_admin->status, ==, 200);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (list_mine->json)), ==, 1);

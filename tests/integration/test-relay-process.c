@@ -57,6 +57,22 @@ test_config_file (void)
 }
 
 static void
+test_plain_http_warning (void)
+{
+  RelayFixture relay = { 0 };
+  const char *args[] = { "--listen", "0.0.0.0:0", NULL };
+  g_autoptr(RelayResponse) health = NULL;
+
+  relay_fixture_start (&relay, NULL, args);
+  health = relay_fixture_request (&relay, "GET", "/healthz", NULL, NULL, NULL, 0);
+  g_assert_cmpuint (health->status, ==, 200);
+  for (int i = 0; i < 100 && strstr (relay.stderr_text->str, "plain HTTP") == NULL; i++)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (strstr (relay.stderr_text->str, "Serving plain HTTP on a non-loopback address"));
+  relay_fixture_stop (&relay);
+}
+
+static void
 test_bad_config (void)
 {
   RelayFixture relay = { 0 };
@@ -180,6 +196,7 @@ main (int    argc,
   g_test_add_func ("/relay/process/healthz-and-sigterm", test_healthz_and_sigterm);
   g_test_add_func ("/relay/process/config-file", test_config_file);
   g_test_add_func ("/relay/process/bad-config", test_bad_config);
+  g_test_add_func ("/relay/process/plain-http-warning", test_plain_http_warning);
   g_test_add_func ("/relay/process/tls", test_tls);
   g_test_add_func ("/relay/process/host-commands", test_host_commands);
 

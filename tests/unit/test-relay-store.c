@@ -102,7 +102,8 @@ test_migrations (Fixture       *f,
   {
     sqlite3 *db;
     g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-    sqlite3_exec (db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+    g_autofree char *restore = g_strdup_printf ("PRAGMA user_version = %d", version);
+    sqlite3_exec (db, restore, NULL, NULL, NULL);
     sqlite3_close (db);
   }
   g_clear_error (&error);

@@ -178,7 +178,6 @@ test_codec_roundtrip (void)
 {
   g_autoptr(OmniSession) session = omni_session_new ();
   g_autoptr(OmniSession) decoded = NULL;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   OmniParticipant *p = omni_participant_new ();
@@ -186,7 +185,7 @@ test_codec_roundtrip (void)
   JsonObject *object;
 
   session->id = g_strdup ("abc");
-  session->title = g_strdup ("Product Demo <b>");
+  session->title = g_strdup ("Product Demo <b> \"quoted\"\n\x01");
   session->type = OMNI_SESSION_TYPE_DEMO;
   session->status = OMNI_SESSION_STATUS_ENDED;
   session->scheduled_start = NOW_MS;
@@ -205,8 +204,7 @@ test_codec_roundtrip (void)
   p->duration_ms = 3420000;
   g_ptr_array_add (session->participants, p);
 
-  omni_session_build_json (session, builder, "https://live.example.com/", NOW_MS);
-  root = json_builder_get_root (builder);
+  root = omni_session_to_json_node (session, "https://live.example.com/", NOW_MS);
   object = json_node_get_object (root);
   g_assert_cmpstr (json_object_get_string_member (object, "joinUrl"), ==, "https://live.example.com/session/join/LINK");
   g_assert_cmpint (json_object_get_int_member (object, "totalDuration"), ==, 3600);

@@ -4,6 +4,7 @@
 #include "omni-email.h"
 #include "omni-error.h"
 #include "omni-json.h"
+#include "omni-json-writer.h"
 #include "omni-time.h"
 #include "omni-token.h"
 
@@ -16,6 +17,11 @@ test_time_roundtrip (void)
     { "2025-01-25T15:00:00+01:00",     "2025-01-25T14:00:00.000Z" },
     { "2024-02-29T23:59:59.999-05:30", "2024-03-01T05:29:59.999Z" },
     { "1970-01-01T00:00:00Z",          "1970-01-01T00:00:00.000Z" },
+    { "1969-12-31T23:59:59.999Z",      "1969-12-31T23:59:59.999Z" },
+    { "2000-02-29T12:00:00Z",          "2000-02-29T12:00:00.000Z" },
+    { "2100-03-01T00:00:00Z",          "2100-03-01T00:00:00.000Z" },
+    { "0001-01-01T00:00:00Z",          "0001-01-01T00:00:00.000Z" },
+    { "9999-12-31T23:59:59.999Z",      "9999-12-31T23:59:59.999Z" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -210,6 +216,43 @@ test_json_fields (void)
 }
 
 static void
+test_json_writer (void)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  OmniJsonWriter w;
+  JsonObject *object;
+
+  omni_json_writer_init (&w, out);
+  omni_json_writer_begin_object (&w);
+  omni_json_writer_member (&w, "s");
+  omni_json_writer_string (&w, "a\"b\\c\n\t\x01<script>&é");
+  omni_json_writer_member (&w, "n");
+  omni_json_writer_int (&w, G_MININT64);
+  omni_json_writer_member (&w, "list");
+  omni_json_writer_begin_array (&w);
+  omni_json_writer_int (&w, 0);
+  omni_json_writer_bool (&w, TRUE);
+  omni_json_writer_null (&w);
+  omni_json_writer_begin_object (&w);
+  omni_json_writer_end_object (&w);
+  omni_json_writer_string (&w, NULL);
+  omni_json_writer_end_array (&w);
+  omni_json_writer_member (&w, "max");
+  omni_json_writer_int (&w, G_MAXINT64);
+  omni_json_writer_end_object (&w);
+
+  /* No raw '<' ever: the text is safe inside HTML too. */
+  g_assert_null (strchr (out->str, '<'));
+  g_assert_true (json_parser_load_from_data (parser, out->str, -1, NULL));
+  object = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (object, "s"), ==, "a\"b\\c\n\t\x01<script>&é");
+  g_assert_cmpint (json_object_get_int_member (object, "n"), ==, G_MININT64);
+  g_assert_cmpint (json_object_get_int_member (object, "max"), ==, G_MAXINT64);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "list")), ==, 5);
+}
+
+static void
 test_error_wire (void)
 {
   g_autoptr(GError) error = NULL;
@@ -242,6 +285,7 @@ main (int    argc,
   g_test_add_func ("/shared/email/domains", test_email_domains);
   g_test_add_func ("/shared/json/bounds", test_json_bounds);
   g_test_add_func ("/shared/json/fields", test_json_fields);
+  g_test_add_func ("/shared/json/writer", test_json_writer);
   g_test_add_func ("/shared/error/wire", test_error_wire);
 
   return g_test_run ();
