@@ -613,6 +613,26 @@ check_transition (const OmniSession  *session,
     }
 }
 
+/* The host's start answer carries its TURN credentials, like a guest's join answer. */
+static void
+reply_started_session (RelayRequest      *request,
+                       const OmniSession *session)
+{
+  RelayApp *app = relay_request_get_app (request);
+  g_autoptr(JsonNode) node = omni_session_to_json_node (session, app->public_url, omni_time_now_ms ());
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) extra = NULL;
+  JsonObject *object = json_node_get_object (node);
+
+  json_builder_begin_object (builder);
+  relay_app_add_ice_servers (app, builder, session->host_id);
+  json_builder_end_object (builder);
+  extra = json_builder_get_root (builder);
+  json_object_set_member (object, "iceServers",
+                          json_object_dup_member (json_node_get_object (extra), "iceServers"));
+  relay_request_reply_node (request, 200, node);
+}
+
 static void
 transition (RelayRequest      *request,
             OmniSessionStatus  target)
@@ -649,7 +669,10 @@ transition (RelayRequest      *request,
   session = relay_api_load_owned_session (request, &error);
   if (session == NULL)
     goto failed;
-  relay_api_reply_session (request, 200, session);
+  if (target == OMNI_SESSION_STATUS_LIVE && app->turn != NULL)
+    reply_started_session (request, session);
+  else
+    relay_api_reply_session (request, 200, session);
   return;
 
 failed:

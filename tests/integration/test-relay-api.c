@@ -72,12 +72,13 @@ find_participant (JsonObject *session,
 
 /* The seed's "Test 1: Create and Join", step by step. */
 /* The join answer carries coturn-style TURN REST credentials: the username is
- * "<expiry>:<participantId>" and the credential base64(HMAC-SHA1(secret, username)). */
+ * "<expiry>:<participant or host id>" and the credential base64(HMAC-SHA1(secret, username)). */
 static void
 assert_turn_credentials (Fixture    *f,
-                         JsonObject *joined)
+                         JsonObject *answer,
+                         const char *user_id)
 {
-  JsonArray *servers = json_object_get_array_member (joined, "iceServers");
+  JsonArray *servers = json_object_get_array_member (answer, "iceServers");
   JsonObject *turn;
   JsonArray *urls;
   const char *username;
@@ -102,7 +103,7 @@ assert_turn_credentials (Fixture    *f,
 
   username = json_object_get_string_member (turn, "username");
   parts = g_strsplit (username, ":", 2);
-  g_assert_cmpstr (parts[1], ==, json_object_get_string_member (joined, "participantId"));
+  g_assert_cmpstr (parts[1], ==, user_id);
   expiry = g_ascii_strtoll (parts[0], NULL, 10);
   g_assert_cmpint (expiry, >, g_get_real_time () / G_USEC_PER_SEC + 11 * 3600);
 
@@ -154,13 +155,15 @@ test_create_and_join (Fixture       *f,
   started = post_action (f, f->relay.token, "start", id, "{}");
   g_assert_cmpuint (started->status, ==, 200);
   g_assert_cmpstr (relay_response_string (started, "status"), ==, "live");
+  assert_turn_credentials (f, relay_response_object (started),
+                           json_object_get_string_member (json_object_get_object_member (relay_response_object (started), "host"), "_id"));
 
   joined = relay_fixture_json (&f->relay, "POST", join_path, NULL,
                                "{\"name\":\"Test\",\"email\":\"test@example.com\"}");
   g_assert_cmpuint (joined->status, ==, 200);
   g_assert_cmpstr (relay_response_string (joined, "state"), ==, "admitted");
   g_assert_cmpuint (strlen (relay_response_string (joined, "guestToken")), >=, 40);
-  assert_turn_credentials (f, relay_response_object (joined));
+  assert_turn_credentials (f, relay_response_object (joined), relay_response_string (joined, "participantId"));
 
   get_path = g_strdup_printf ("/api/sessions/%s", id);
   session = relay_fixture_request (&f->relay, "GET", get_path, f->relay.token, NULL, NULL, 0);
