@@ -17,15 +17,11 @@
 
 enum { COL_PASSWORD_HASH = 20 };
 
-/* The mail columns show the newest outbox message to that person. */
-#define PARTICIPANT_SELECT \
+/* The mail columns show the newest outbox message to that person (kept on
+ * the row by triggers, migration 5). */
+#define PARTICIPANT_COLUMNS \
   "p.id, p.email, p.name, p.invited, p.state, p.joined_at, p.left_at, p.duration_ms, p.in_call_since," \
-  " o.state, o.last_error, o.attempts, o.kind"
-#define PARTICIPANT_FROM \
-  " FROM participants p LEFT JOIN outbox o ON o.id = (SELECT max(id) FROM outbox" \
-  "   WHERE session_id = p.session_id AND lower(recipient_email) = p.email_key)"
-#define PARTICIPANT_COLUMNS PARTICIPANT_SELECT PARTICIPANT_FROM
-enum { COL_PARTICIPANT_SESSION_ID = 13 };
+  " p.mail_state, p.mail_error, p.mail_attempts, p.mail_kind FROM participants p"
 
 static char **
 split_domains (const char *text)
@@ -324,6 +320,50 @@ bind_filter (sqlite3_stmt             *stmt,
 
 #define LIST_ORDER " ORDER BY s.scheduled_start, s.rowid LIMIT ?7 OFFSET ?8"
 
+static gboolean
+count_sessions (RelayStore               *store,
+                const RelaySessionFilter *filter,
+                int                      *out_total,
+                GError                  **error)
+{
+  gboolean own = filter->host_id != NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (own && filter->upcoming && filter->status < 0 && filter->from_ms == 0 && filter->to_ms == 0)
+    {
+      /* The desktop's everyday question: two index ranges of the (host_id,
+       * status, scheduled_end) index, no per-entry filter to evaluate. */
+      stmt = relay_store_prepare (store,
+                                  "SELECT (SELECT COUNT(*) FROM sessions WHERE host_id = ?1 AND status = 'live')"
+                                  " + (SELECT COUNT(*) FROM sessions WHERE host_id = ?1 AND status = 'scheduled'"
+                                  "    AND scheduled_end > ?2)", error);
+      if (stmt == NULL)
+        return FALSE;
+      relay_store_bind_text (stmt, 1, filter->host_id);
+      sqlite3_bind_int64 (stmt, 2, filter->now_ms);
+    }
+  else
+    {
+      /* The index holds every filtered column: the count reads no table row. */
+      stmt = relay_store_prepare (store, own ? "SELECT COUNT(*) FROM sessions s INDEXED BY sessions_host_upcoming"
+                                               LIST_WHERE_HOST
+                                             : "SELECT COUNT(*) FROM sessions s" LIST_WHERE_ALL, error);
+      if (stmt == NULL)
+        return FALSE;
+      bind_filter (stmt, filter);
+    }
+  rc = sqlite3_step (stmt);
+  *out_total = rc == SQLITE_ROW ? sqlite3_column_int (stmt, 0) : 0;
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      relay_store_set_error (store, error, "Cannot count sessions");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 GPtrArray *
 relay_store_session_list (RelayStore               *store,
                           const RelaySessionFilter *filter,
@@ -331,26 +371,13 @@ relay_store_session_list (RelayStore               *store,
                           GError                  **error)
 {
   g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
-  g_autoptr(GHashTable) by_id = g_hash_table_new (g_str_hash, g_str_equal);
   gboolean own = filter->host_id != NULL;
   sqlite3_stmt *stmt;
   gboolean began = read_begin (store);
   int rc;
 
-  if (out_total != NULL)
-    {
-      /* The count needs no table row: the (host_id, status, scheduled_end)
-       * index answers the upcoming predicate alone. */
-      stmt = relay_store_prepare (store, own ? "SELECT COUNT(*) FROM sessions s INDEXED BY sessions_host_status_end"
-                                               LIST_WHERE_HOST
-                                              : "SELECT COUNT(*) FROM sessions s" LIST_WHERE_ALL, error);
-      if (stmt == NULL)
-        goto failed;
-      bind_filter (stmt, filter);
-      rc = sqlite3_step (stmt);
-      *out_total = rc == SQLITE_ROW ? sqlite3_column_int (stmt, 0) : 0;
-      sqlite3_reset (stmt);
-    }
+  if (out_total != NULL && !count_sessions (store, filter, out_total, error))
+    goto failed;
 
   stmt = relay_store_prepare (store, own ? "SELECT " SESSION_COLUMNS LIST_WHERE_HOST LIST_ORDER
                                           : "SELECT " SESSION_COLUMNS LIST_WHERE_ALL LIST_ORDER, error);
@@ -360,11 +387,7 @@ relay_store_session_list (RelayStore               *store,
   sqlite3_bind_int (stmt, 7, filter->limit);
   sqlite3_bind_int (stmt, 8, filter->offset);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      OmniSession *session = session_from_row (stmt);
-      g_ptr_array_add (sessions, session);
-      g_hash_table_insert (by_id, session->id, session);
-    }
+    g_ptr_array_add (sessions, session_from_row (stmt));
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     {
@@ -372,31 +395,11 @@ relay_store_session_list (RelayStore               *store,
       goto failed;
     }
 
-  /* Everyone of the whole page in one query, not one query per session. */
-  stmt = relay_store_prepare (store, own
-                              ? "SELECT " PARTICIPANT_SELECT ", p.session_id" PARTICIPANT_FROM
-                                " WHERE p.session_id IN (SELECT s.id FROM sessions s" LIST_WHERE_HOST LIST_ORDER ")"
-                                " ORDER BY p.session_id, p.position"
-                              : "SELECT " PARTICIPANT_SELECT ", p.session_id" PARTICIPANT_FROM
-                                " WHERE p.session_id IN (SELECT s.id FROM sessions s" LIST_WHERE_ALL LIST_ORDER ")"
-                                " ORDER BY p.session_id, p.position", error);
-  if (stmt == NULL)
-    goto failed;
-  bind_filter (stmt, filter);
-  sqlite3_bind_int (stmt, 7, filter->limit);
-  sqlite3_bind_int (stmt, 8, filter->offset);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      OmniSession *session = g_hash_table_lookup (by_id, sqlite3_column_text (stmt, COL_PARTICIPANT_SESSION_ID));
-      if (session != NULL)
-        g_ptr_array_add (session->participants, participant_from_row (stmt));
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      relay_store_set_error (store, error, "Cannot list participants");
+  /* Point lookups on (session_id, position) with one cached statement beat a
+   * second pass over the page's sessions and a sort. */
+  for (guint i = 0; i < sessions->len; i++)
+    if (!load_participants (store, g_ptr_array_index (sessions, i), error))
       goto failed;
-    }
 
   read_end (store, began);
   return g_steal_pointer (&sessions);

@@ -102,6 +102,46 @@ static const char * const migrations[] = {
 
   /* 4: a host's upcoming sessions are counted from the index alone. */
   "CREATE INDEX sessions_host_status_end ON sessions (host_id, status, scheduled_end);",
+
+  /* 5: each participant row carries the state of the newest message to that
+   * person, kept by triggers, so reading a session never joins the outbox. */
+  "ALTER TABLE participants ADD COLUMN mail_id INTEGER;"
+  "ALTER TABLE participants ADD COLUMN mail_state TEXT;"
+  "ALTER TABLE participants ADD COLUMN mail_error TEXT;"
+  "ALTER TABLE participants ADD COLUMN mail_attempts INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE participants ADD COLUMN mail_kind TEXT;"
+  "CREATE INDEX participants_session_position ON participants (session_id, position);"
+  "CREATE INDEX outbox_recipient ON outbox (session_id, lower(recipient_email), id);"
+  /* Prepared list filters may test scheduled_start: with it in the index the
+   * count of a host's upcoming sessions still never reads a table row. */
+  "DROP INDEX sessions_host_status_end;"
+  "CREATE INDEX sessions_host_upcoming ON sessions (host_id, status, scheduled_end, scheduled_start);"
+  "UPDATE participants SET (mail_id, mail_state, mail_error, mail_attempts, mail_kind) ="
+  "  (SELECT o.id, o.state, o.last_error, o.attempts, o.kind FROM outbox o"
+  "   WHERE o.session_id = participants.session_id AND lower(o.recipient_email) = participants.email_key"
+  "   ORDER BY o.id DESC LIMIT 1)"
+  " WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.session_id = participants.session_id"
+  "   AND lower(o.recipient_email) = participants.email_key);"
+  "CREATE TRIGGER outbox_mail_state_insert AFTER INSERT ON outbox BEGIN"
+  "  UPDATE participants SET mail_id = NEW.id, mail_state = NEW.state, mail_error = NEW.last_error,"
+  "    mail_attempts = NEW.attempts, mail_kind = NEW.kind"
+  "  WHERE session_id = NEW.session_id AND email_key = lower(NEW.recipient_email)"
+  "    AND (mail_id IS NULL OR mail_id <= NEW.id);"
+  "END;"
+  "CREATE TRIGGER outbox_mail_state_update AFTER UPDATE OF state, last_error, attempts ON outbox BEGIN"
+  "  UPDATE participants SET mail_state = NEW.state, mail_error = NEW.last_error,"
+  "    mail_attempts = NEW.attempts, mail_kind = NEW.kind"
+  "  WHERE session_id = NEW.session_id AND email_key = lower(NEW.recipient_email) AND mail_id = NEW.id;"
+  "END;"
+  /* A person added after a message to them (re-invited after removal) sees it too. */
+  "CREATE TRIGGER participant_mail_state AFTER INSERT ON participants BEGIN"
+  "  UPDATE participants SET (mail_id, mail_state, mail_error, mail_attempts, mail_kind) ="
+  "    (SELECT o.id, o.state, o.last_error, o.attempts, o.kind FROM outbox o"
+  "     WHERE o.session_id = NEW.session_id AND lower(o.recipient_email) = NEW.email_key"
+  "     ORDER BY o.id DESC LIMIT 1)"
+  "  WHERE id = NEW.id AND EXISTS (SELECT 1 FROM outbox o WHERE o.session_id = NEW.session_id"
+  "    AND lower(o.recipient_email) = NEW.email_key);"
+  "END;",
 };
 
 static gboolean

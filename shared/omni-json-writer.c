@@ -5,6 +5,36 @@
 
 #include <string.h>
 
+/* GString's append goes through g_string_insert_len, which costs more than
+ * the copy itself for the short pieces JSON is made of. */
+static inline void
+put (GString    *out,
+     const char *bytes,
+     gsize       n)
+{
+  gsize at = out->len;
+
+  if (G_UNLIKELY (at + n >= out->allocated_len))
+    g_string_set_size (out, at + n);
+  else
+    out->len = at + n;
+  memcpy (out->str + at, bytes, n);
+  out->str[at + n] = '\0';
+}
+
+static inline void
+put_c (GString *out,
+       char     c)
+{
+  if (G_UNLIKELY (out->len + 1 >= out->allocated_len))
+    {
+      g_string_append_c (out, c);
+      return;
+    }
+  out->str[out->len++] = c;
+  out->str[out->len] = '\0';
+}
+
 void
 omni_json_writer_init (OmniJsonWriter *writer,
                        GString        *out)
@@ -20,7 +50,7 @@ before_value (OmniJsonWriter *writer)
   guint64 bit = G_GUINT64_CONSTANT (1) << writer->depth;
 
   if (writer->needs_comma & bit)
-    g_string_append_c (writer->out, ',');
+    put_c (writer->out, ',');
   writer->needs_comma |= bit;
 }
 
@@ -29,7 +59,7 @@ open_level (OmniJsonWriter *writer,
             char            c)
 {
   before_value (writer);
-  g_string_append_c (writer->out, c);
+  put_c (writer->out, c);
   g_assert (writer->depth < 63);
   writer->depth++;
   writer->needs_comma &= ~(G_GUINT64_CONSTANT (1) << writer->depth);
@@ -41,7 +71,7 @@ close_level (OmniJsonWriter *writer,
 {
   g_assert (writer->depth > 0);
   writer->depth--;
-  g_string_append_c (writer->out, c);
+  put_c (writer->out, c);
 }
 
 void
@@ -73,12 +103,18 @@ omni_json_writer_member (OmniJsonWriter *writer,
                          const char     *name)
 {
   before_value (writer);
-  g_string_append_c (writer->out, '"');
-  g_string_append (writer->out, name);
-  g_string_append_len (writer->out, "\":", 2);
+  put_c (writer->out, '"');
+  put (writer->out, name, strlen (name));
+  put (writer->out, "\":", 2);
   /* The value that follows belongs to this member: no comma before it. */
   writer->needs_comma &= ~(G_GUINT64_CONSTANT (1) << writer->depth);
 }
+
+/* Besides control characters: quote, backslash, and <>& so JSON is safe to
+ * embed in HTML too. */
+static const guint8 needs_escape[256] = {
+  ['"'] = 1, ['\\'] = 1, ['<'] = 1, ['>'] = 1, ['&'] = 1,
+};
 
 void
 omni_json_append_escaped (GString    *out,
@@ -88,14 +124,14 @@ omni_json_append_escaped (GString    *out,
   const char *run = value;
   const char *p;
 
-  g_string_append_c (out, '"');
+  put_c (out, '"');
   for (p = value; *p != '\0'; p++)
     {
       guchar c = (guchar) *p;
       const char *escape = NULL;
       char unicode[7];
 
-      if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&')
+      if (G_LIKELY (c >= 0x20 && !needs_escape[c]))
         continue;
 
       switch (c)
@@ -117,12 +153,12 @@ omni_json_append_escaped (GString    *out,
           escape = unicode;
           break;
         }
-      g_string_append_len (out, run, p - run);
-      g_string_append (out, escape);
+      put (out, run, p - run);
+      put (out, escape, strlen (escape));
       run = p + 1;
     }
-  g_string_append_len (out, run, p - run);
-  g_string_append_c (out, '"');
+  put (out, run, p - run);
+  put_c (out, '"');
 }
 
 void
@@ -131,7 +167,7 @@ omni_json_writer_string (OmniJsonWriter *writer,
 {
   before_value (writer);
   if (value == NULL)
-    g_string_append_len (writer->out, "null", 4);
+    put (writer->out, "null", 4);
   else
     omni_json_append_escaped (writer->out, value);
 }
@@ -153,7 +189,7 @@ omni_json_writer_int (OmniJsonWriter *writer,
   while (magnitude > 0);
   if (value < 0)
     *--p = '-';
-  g_string_append_len (writer->out, p, digits + sizeof digits - p);
+  put (writer->out, p, digits + sizeof digits - p);
 }
 
 void
@@ -162,14 +198,14 @@ omni_json_writer_bool (OmniJsonWriter *writer,
 {
   before_value (writer);
   if (value)
-    g_string_append_len (writer->out, "true", 4);
+    put (writer->out, "true", 4);
   else
-    g_string_append_len (writer->out, "false", 5);
+    put (writer->out, "false", 5);
 }
 
 void
 omni_json_writer_null (OmniJsonWriter *writer)
 {
   before_value (writer);
-  g_string_append_len (writer->out, "null", 4);
+  put (writer->out, "null", 4);
 }

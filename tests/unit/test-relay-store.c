@@ -216,6 +216,39 @@ test_list_upcoming (Fixture       *f,
     g_assert_cmpint (((OmniSession *) list->pdata[i - 1])->scheduled_start, <=,
                      ((OmniSession *) list->pdata[i])->scheduled_start);
 
+  /* Live counts however late it runs; a scheduled one whose end has passed
+   * and a cancelled one do not. The upcoming-only count has its own query:
+   * it must agree with the general one (from = 1 takes that path) and with
+   * the rows. */
+  {
+    const struct { const char *link; OmniSessionStatus status; gint64 shift_hours; } extra[] = {
+      { "late-live", OMNI_SESSION_STATUS_LIVE, -30 },
+      { "late-scheduled", OMNI_SESSION_STATUS_SCHEDULED, -30 },
+      { "cancelled", OMNI_SESSION_STATUS_CANCELLED, 2 },
+    };
+    int general_total = -1;
+
+    for (guint i = 0; i < G_N_ELEMENTS (extra); i++)
+      {
+        g_autoptr(OmniSession) s = make_session (f, extra[i].link, 10);
+        s->scheduled_start += extra[i].shift_hours * OMNI_MS_PER_HOUR;
+        s->scheduled_end += extra[i].shift_hours * OMNI_MS_PER_HOUR;
+        s->status = extra[i].status;
+        g_assert_true (relay_store_session_insert (f->store, s, NULL, NULL, omni_time_now_ms (), &error));
+      }
+    g_clear_pointer (&list, g_ptr_array_unref);
+    list = relay_store_session_list (f->store, &filter, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (total, ==, 5);
+    g_assert_cmpuint (list->len, ==, 5);
+    filter.from_ms = 1;
+    g_clear_pointer (&list, g_ptr_array_unref);
+    list = relay_store_session_list (f->store, &filter, &general_total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (general_total, ==, total);
+    filter.from_ms = 0;
+  }
+
   filter.upcoming = FALSE;
   filter.status = OMNI_SESSION_STATUS_ENDED;
   g_clear_pointer (&list, g_ptr_array_unref);

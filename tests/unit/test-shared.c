@@ -252,6 +252,35 @@ test_json_writer (void)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "list")), ==, 5);
 }
 
+/* The writer grows its buffer itself: start from one byte and cross many
+ * reallocations with pieces of every size. */
+static void
+test_json_writer_growth (void)
+{
+  g_autoptr(GString) out = g_string_sized_new (1);
+  g_autoptr(GString) expected = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  OmniJsonWriter w;
+  JsonArray *array;
+
+  omni_json_writer_init (&w, out);
+  omni_json_writer_begin_array (&w);
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_string_append_c (expected, (char) ('a' + i % 26));
+      if (i % 7 == 0)
+        g_string_append_c (expected, '"');
+      omni_json_writer_string (&w, expected->str);
+    }
+  omni_json_writer_end_array (&w);
+
+  g_assert_cmpuint (strlen (out->str), ==, out->len);
+  g_assert_true (json_parser_load_from_data (parser, out->str, (gssize) out->len, NULL));
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==, 2000);
+  g_assert_cmpstr (json_array_get_string_element (array, 1999), ==, expected->str);
+}
+
 static void
 test_error_wire (void)
 {
@@ -286,6 +315,7 @@ main (int    argc,
   g_test_add_func ("/shared/json/bounds", test_json_bounds);
   g_test_add_func ("/shared/json/fields", test_json_fields);
   g_test_add_func ("/shared/json/writer", test_json_writer);
+  g_test_add_func ("/shared/json/writer-growth", test_json_writer_growth);
   g_test_add_func ("/shared/error/wire", test_error_wire);
 
   return g_test_run ();
