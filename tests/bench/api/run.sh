@@ -10,22 +10,31 @@ HERE="$OMNI_SOURCE_DIR/tests/bench/api"
 PEER="$OMNI_SOURCE_DIR/tests/bench/peers/express"
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 100); do curl -fs "$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; return 1; }
 
-# wrk --latency prints "99%  12.34ms"; report req/s and p99 in ms.
-measure() {  # URL TOKEN [lua]
-  local out
-  out=$(BENCH_TOKEN=$2 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency ${3:+-s "$3"} \
-          -H "Authorization: Bearer $2" "$1" 2>&1)
-  local rps p99
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# wrk --latency prints "99%  12.34ms"; report req/s, p99 in ms, and the
+# server's CPU time per request (from /proc/PID/stat), which other load on the
+# machine disturbs far less than throughput.
+measure() {  # PID URL TOKEN [lua]
+  local out before after
+  before=$(cpu_ticks "$1")
+  out=$(BENCH_TOKEN=$3 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency ${4:+-s "$4"} \
+          -H "Authorization: Bearer $3" "$2" 2>&1)
+  after=$(cpu_ticks "$1")
+  local rps p99 requests cpu
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+          'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "n/a" }')
   if grep -q 'Non-2xx' <<<"$out"; then echo "warning: $(grep 'Non-2xx' <<<"$out")" >&2; fi
-  echo "$rps $p99"
+  echo "$rps $p99 $cpu"
 }
 
 # omnilive-relay
@@ -46,22 +55,26 @@ PEER_PORT=$(free_port)
 PEER_TOKEN=$(node "$PEER/server.js" "$WORK/peer.db" "$PEER_PORT" add-host)
 node "$PEER/server.js" "$WORK/peer.db" "$PEER_PORT" >"$WORK/peer.log" 2>&1 &
 PIDS+=($!)
+PEER_PID=$!
 wait_for "http://127.0.0.1:$PEER_PORT"
 /usr/bin/python3 "$HERE/seed.py" "http://127.0.0.1:$PEER_PORT" "$PEER_TOKEN" 1000
 
-echo "api benchmark: wrk -t2 -c$CONNECTIONS -d$DURATION, 1,000 upcoming sessions stored, 100 per page"
-printf '%-36s %12s %10s %14s %10s %8s\n' "request" "relay req/s" "p99 ms" "express req/s" "p99 ms" "ratio"
+echo "api benchmark: wrk -t2 -c$CONNECTIONS -d$DURATION, 1,000 upcoming sessions stored, 100 per page (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-34s %11s %8s %8s %13s %8s %8s %8s %8s\n' "request" "relay req/s" "p99 ms" "CPU us" \
+  "express req/s" "p99 ms" "CPU us" "ratio" "CPU ratio"
 for kind in get post; do
   if [ "$kind" = get ]; then
     label="GET /api/sessions?upcoming=true"
-    read -r r_rps r_p99 < <(measure "http://127.0.0.1:$RELAY_PORT/api/sessions?upcoming=true" "$TOKEN")
-    read -r e_rps e_p99 < <(measure "http://127.0.0.1:$PEER_PORT/api/sessions?upcoming=true" "$PEER_TOKEN")
+    read -r r_rps r_p99 r_cpu < <(measure "$RELAY_PID" "http://127.0.0.1:$RELAY_PORT/api/sessions?upcoming=true" "$TOKEN")
+    read -r e_rps e_p99 e_cpu < <(measure "$PEER_PID" "http://127.0.0.1:$PEER_PORT/api/sessions?upcoming=true" "$PEER_TOKEN")
   else
     label="POST /api/sessions"
-    read -r r_rps r_p99 < <(measure "http://127.0.0.1:$RELAY_PORT/api/sessions" "$TOKEN" "$HERE/post.lua")
-    read -r e_rps e_p99 < <(measure "http://127.0.0.1:$PEER_PORT/api/sessions" "$PEER_TOKEN" "$HERE/post.lua")
+    read -r r_rps r_p99 r_cpu < <(measure "$RELAY_PID" "http://127.0.0.1:$RELAY_PORT/api/sessions" "$TOKEN" "$HERE/post.lua")
+    read -r e_rps e_p99 e_cpu < <(measure "$PEER_PID" "http://127.0.0.1:$PEER_PORT/api/sessions" "$PEER_TOKEN" "$HERE/post.lua")
   fi
   ratio=$(awk -v a="$r_rps" -v b="$e_rps" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')
-  printf '%-36s %12s %10s %14s %10s %8s\n' "$label" "$r_rps" "$r_p99" "$e_rps" "$e_p99" "$ratio"
+  cpu_ratio=$(awk -v a="$r_cpu" -v b="$e_cpu" 'BEGIN { if (a > 0) printf "%.2fx", b / a; else print "n/a" }')
+  printf '%-34s %11s %8s %8s %13s %8s %8s %8s %8s\n' "$label" "$r_rps" "$r_p99" "$r_cpu" "$e_rps" "$e_p99" "$e_cpu" "$ratio" "$cpu_ratio"
 done
+echo "ratio: relay req/s over Express's; CPU ratio: Express's CPU time per request over the relay's (target ≥ 5x)"
 echo "relay resident memory: $(awk '/VmRSS/ {print $2, $3}' /proc/$RELAY_PID/status)"
