@@ -3,6 +3,7 @@
 
 #include "relay-store.h"
 #include "omni-error.h"
+#include "omni-sqlite.h"
 #include "omni-token.h"
 
 #include <string.h>
@@ -234,7 +235,7 @@ relay_store_open (const char  *path,
       return NULL;
     }
 
-  sqlite3_busy_timeout (store->db, 5000);
+  omni_sqlite_set_busy_wait (store->db, 5000);
   if (!exec_sql (store->db,
                  "PRAGMA journal_mode = WAL;"
                  "PRAGMA synchronous = NORMAL;"

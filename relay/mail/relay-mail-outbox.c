@@ -9,6 +9,7 @@
  *   sequence}]. */
 #define G_LOG_DOMAIN "relay-mail"
 
+#include "omni-sqlite.h"
 #include "relay-mail-private.h"
 #include "omni-error.h"
 #include "omni-time.h"
@@ -177,7 +178,7 @@ relay_mail_db_open (const char  *path,
       return NULL;
     }
   /* The API's connection writes too: wait for it instead of failing. */
-  sqlite3_busy_timeout (db, 10000);
+  omni_sqlite_set_busy_wait (db, 10000);
   if (sqlite3_exec (db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", NULL, NULL, NULL) != SQLITE_OK)
     {
       set_db_error (db, error, "Cannot configure the mail connection");

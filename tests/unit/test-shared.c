@@ -5,6 +5,9 @@
 #include "omni-error.h"
 #include "omni-json.h"
 #include "omni-json-writer.h"
+#include "omni-sqlite.h"
+
+#include <glib/gstdio.h>
 #include "omni-time.h"
 #include "omni-token.h"
 
@@ -281,6 +284,55 @@ test_json_writer_growth (void)
   g_assert_cmpstr (json_array_get_string_element (array, 1999), ==, expected->str);
 }
 
+static sqlite3 *
+open_scratch_db (const char *path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS t (x)",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  return db;
+}
+
+static gpointer
+commit_later (gpointer data)
+{
+  g_usleep (20 * 1000);
+  g_assert_cmpint (sqlite3_exec (data, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  return NULL;
+}
+
+/* A writer waits for another connection's transaction to end, and gives up
+ * with SQLITE_BUSY once its timeout has passed. */
+static void
+test_sqlite_busy_wait (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("omni-sqlite-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "busy.db", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  sqlite3 *holder = open_scratch_db (path);
+  sqlite3 *waiter = open_scratch_db (path);
+  GThread *thread;
+
+  omni_sqlite_set_busy_wait (waiter, 50);
+  g_assert_cmpint (sqlite3_exec (holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (waiter, "INSERT INTO t VALUES (1)", NULL, NULL, NULL), ==, SQLITE_BUSY);
+
+  omni_sqlite_set_busy_wait (waiter, 10000);
+  thread = g_thread_new ("commit-later", commit_later, holder);
+  g_assert_cmpint (sqlite3_exec (waiter, "INSERT INTO t VALUES (2)", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_thread_join (thread);
+
+  sqlite3_close (holder);
+  sqlite3_close (waiter);
+  g_unlink (path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (dir);
+}
+
 static void
 test_error_wire (void)
 {
@@ -316,6 +368,7 @@ main (int    argc,
   g_test_add_func ("/shared/json/fields", test_json_fields);
   g_test_add_func ("/shared/json/writer", test_json_writer);
   g_test_add_func ("/shared/json/writer-growth", test_json_writer_growth);
+  g_test_add_func ("/shared/sqlite/busy-wait", test_sqlite_busy_wait);
   g_test_add_func ("/shared/error/wire", test_error_wire);
 
   return g_test_run ();

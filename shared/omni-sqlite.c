@@ -1,0 +1,29 @@
+/* omni-sqlite.c: see omni-sqlite.h. */
+#include "omni-sqlite.h"
+
+#define FAST_POLL_US     50
+#define FAST_POLL_TRIES  200    /* 10 ms of short polls, then 1 ms sleeps */
+
+static int
+busy_wait (void *data,
+           int   tries)
+{
+  guint timeout_ms = GPOINTER_TO_UINT (data);
+  guint64 waited_us;
+
+  if (tries < FAST_POLL_TRIES)
+    waited_us = (guint64) tries * FAST_POLL_US;
+  else
+    waited_us = (guint64) FAST_POLL_TRIES * FAST_POLL_US + (guint64) (tries - FAST_POLL_TRIES) * 1000;
+  if (waited_us >= (guint64) timeout_ms * 1000)
+    return 0;
+  g_usleep (tries < FAST_POLL_TRIES ? FAST_POLL_US : 1000);
+  return 1;
+}
+
+void
+omni_sqlite_set_busy_wait (sqlite3 *db,
+                           guint    timeout_ms)
+{
+  sqlite3_busy_handler (db, busy_wait, GUINT_TO_POINTER (timeout_ms));
+}

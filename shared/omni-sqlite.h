@@ -1,0 +1,16 @@
+/* omni-sqlite.h: how every OmniLive SQLite connection waits for a lock. */
+#pragma once
+
+#include <glib.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+/* Retries a locked database for up to timeout_ms, polling every 50 µs at
+ * first. sqlite3_busy_timeout sleeps a whole millisecond and more between
+ * tries, which stalls the relay's main loop each time its mail worker holds
+ * the write lock for a few microseconds. */
+void omni_sqlite_set_busy_wait (sqlite3 *db,
+                                guint    timeout_ms);
+
+G_END_DECLS
