@@ -129,10 +129,20 @@ static const char * const migrations[] = {
   "  WHERE session_id = NEW.session_id AND email_key = lower(NEW.recipient_email)"
   "    AND (mail_id IS NULL OR mail_id <= NEW.id);"
   "END;"
+  /* A series has one invitation, queued on its first session: every
+   * occurrence the person is invited to shows it until it has its own mail. */
+  "CREATE TRIGGER outbox_series_invitation AFTER INSERT ON outbox WHEN NEW.kind = 'invitation' BEGIN"
+  "  UPDATE participants SET mail_id = NEW.id, mail_state = NEW.state, mail_error = NEW.last_error,"
+  "    mail_attempts = NEW.attempts, mail_kind = NEW.kind"
+  "  WHERE email_key = lower(NEW.recipient_email) AND (mail_id IS NULL OR mail_id <= NEW.id)"
+  "    AND session_id IN (SELECT o.id FROM sessions f JOIN sessions o ON o.series_id = f.series_id"
+  "                       WHERE f.id = NEW.session_id AND o.id != NEW.session_id);"
+  "END;"
+  "CREATE INDEX participants_mail ON participants (mail_id) WHERE mail_id IS NOT NULL;"
   "CREATE TRIGGER outbox_mail_state_update AFTER UPDATE OF state, last_error, attempts ON outbox BEGIN"
   "  UPDATE participants SET mail_state = NEW.state, mail_error = NEW.last_error,"
   "    mail_attempts = NEW.attempts, mail_kind = NEW.kind"
-  "  WHERE session_id = NEW.session_id AND email_key = lower(NEW.recipient_email) AND mail_id = NEW.id;"
+  "  WHERE mail_id = NEW.id;"
   "END;"
   /* A person added after a message to them (re-invited after removal) sees it too. */
   "CREATE TRIGGER participant_mail_state AFTER INSERT ON participants BEGIN"

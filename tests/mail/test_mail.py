@@ -239,6 +239,10 @@ class InvitationTest(MailTestCase):
             self.assertEqual(str(event['URL']), links[i])
         # No second mail for the other occurrences.
         self.assertEqual(len(self.smtp.files()), 1)
+        # Yet every occurrence shows Ann's invitation as sent.
+        for occurrence in session['sessions']:
+            state = relay.wait_mail_state(occurrence['_id'], 'ann@example.com', lambda s: s['state'] == 'sent')
+            self.assertEqual(state['kind'], 'invitation')
 
 
 class LifecycleTest(MailTestCase):
