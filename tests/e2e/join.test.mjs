@@ -4,16 +4,14 @@
 // a helper page for the host's media: the native host engine is not here yet).
 // Every screen a guest can see is checked and saved as a screenshot under
 // $OMNI_BUILD_DIR/tests/e2e/screenshots/.
-import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import {
+  here, SKIP, SHOTS, STEP_MS, XSS_NAME, ok, assert, runTap, freePort, Relay, apiCall, createSession as createSessionAs, HostClient,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SKIP = 77;
 if (!existsSync(path.join(here, 'node_modules', 'playwright-core')) || !existsSync(path.join(here, 'node_modules', 'ws'))) {
   console.log(`1..0 # SKIP node modules missing: run 'npm install --prefix ${here}' (./omni test does it)`);
   process.exit(SKIP);
@@ -25,112 +23,17 @@ if (!existsSync(CHROMIUM)) {
 }
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
-const WebSocket = require('ws');
 
-const BUILD = process.env.OMNI_BUILD_DIR || path.resolve(here, '../../build');
-const RELAY = path.join(BUILD, 'relay', 'omnilive-relay');
-const SHOTS = path.join(BUILD, 'tests', 'e2e', 'screenshots');
-const STEP_MS = 15000;
-const XSS_NAME = '<img src=x onerror=alert(1)>';
-
-let step = 0;
-function ok(name) { console.log(`ok ${++step} - ${name}`); }
-function assert(cond, what) { if (!cond) throw new Error('assertion failed: ' + what); }
-
-/* ---------- the relay ---------- */
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
-
-class Relay {
-  constructor(dir, port) { this.dir = dir; this.port = port; this.url = `http://127.0.0.1:${port}`; this.log = ''; }
-  static addHost(dir) {
-    const out = execFileSync(RELAY, ['host', 'add', '--email', 'agent@example.com', '--name', 'Dana Host', '--data-dir', dir]).toString().trim().split('\n');
-    return out[out.length - 1];
-  }
-  start() {
-    return new Promise((resolve, reject) => {
-      this.proc = spawn(RELAY, ['--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const timer = setTimeout(() => reject(new Error('relay did not start: ' + this.log)), STEP_MS);
-      this.proc.stderr.on('data', (d) => { this.log += d; });
-      this.proc.stdout.on('data', (d) => {
-        if (String(d).includes('listening on')) { clearTimeout(timer); resolve(); }
-      });
-      this.proc.on('exit', (code) => { clearTimeout(timer); if (code !== null && code !== 0) reject(new Error('relay exited ' + code + ': ' + this.log)); });
-    });
-  }
-  kill(signal = 'SIGTERM') {
-    if (!this.proc || this.proc.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => { this.proc.once('exit', resolve); this.proc.kill(signal); });
-  }
-}
+/* ---------- the relay (tests/e2e/harness.mjs) ---------- */
 
 let relay, token;
 
-async function api(method, url, body, auth = true) {
-  const response = await fetch(relay.url + url, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json().catch(() => null);
-  return { status: response.status, json };
-}
+const api = (method, url, body, auth = true) => apiCall(relay, token, method, url, body, auth);
+const createSession = (fields, options) => createSessionAs(relay, token, fields, options);
 
-async function createSession(fields, { start = true } = {}) {
-  const begin = new Date(Date.now() + (start ? 60 : 600) * 1000).toISOString();
-  const end = new Date(Date.now() + 3600 * 1000).toISOString();
-  const created = await api('POST', '/api/sessions', { title: 'Product Demo', sessionType: 'meeting', scheduledStartTime: begin, scheduledEndTime: end, ...fields });
-  assert(created.status === 201, 'session created: ' + JSON.stringify(created.json));
-  if (start) assert((await api('POST', `/api/sessions/${created.json._id}/start`)).status === 200, 'session started');
-  return created.json;
-}
-
-/* ---------- the host test client ---------- */
-
-class Host {
-  constructor(sessionId) { this.sessionId = sessionId; this.inbox = []; this.waiters = []; }
-  open() {
-    return new Promise((resolve, reject) => {
-      this.ws = new WebSocket(relay.url.replace('http', 'ws') + '/ws');
-      this.ws.on('open', () => this.send({ type: 'hello', v: 1, role: 'host', token, sessionId: this.sessionId }));
-      this.ws.on('message', (data) => {
-        const m = JSON.parse(String(data));
-        if (m.type === 'welcome') { this.id = m.participantId; resolve(m); }
-        if (m.type === 'error' && m.ref === 'hello') reject(new Error(m.message));
-        this.inbox.push(m);
-        this.waiters = this.waiters.filter((w) => !w(m));
-      });
-      this.ws.on('error', reject);
-      this.ping = setInterval(() => this.ws.readyState === 1 && this.send({ type: 'ping' }), 15000);
-    });
-  }
-  send(m) { this.ws.send(JSON.stringify(m)); }
-  /* The next message matching pred (already received ones count). */
-  wait(pred, what) {
-    const found = this.inbox.findIndex(pred);
-    if (found >= 0) return Promise.resolve(this.inbox.splice(found, 1)[0]);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('host: no ' + what)), STEP_MS);
-      this.waiters.push((m) => {
-        if (!pred(m)) return false;
-        clearTimeout(timer);
-        this.inbox.splice(this.inbox.indexOf(m), 1);
-        resolve(m);
-        return true;
-      });
-    });
-  }
-  waitingGuest(name) {
-    return this.wait((m) => m.type === 'waiting-list' && m.guests.some((g) => g.name === name), `waiting ${name}`)
-      .then((m) => m.guests.find((g) => g.name === name));
-  }
-  close() { clearInterval(this.ping); if (this.ws) this.ws.close(); }
+/* The host test client on this run's relay. */
+class Host extends HostClient {
+  constructor(sessionId) { super(relay, token, sessionId); }
 }
 
 /* ---------- the browser ---------- */
@@ -465,12 +368,4 @@ async function refusals() {
   ok('camera/mic refused: join without them');
 }
 
-main().then(() => {
-  console.log(`1..${step}`);
-  process.exit(0);
-}).catch((e) => {
-  console.log(`not ok ${++step} - ${e.message}`);
-  if (relay) console.log('# relay log:\n# ' + relay.log.split('\n').slice(-30).join('\n# '));
-  console.log(`1..${step}`);
-  process.exit(1);
-});
+runTap(main, { relayLog: () => (relay ? relay.log : '') });
