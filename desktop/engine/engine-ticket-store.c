@@ -1,5 +1,7 @@
 /* engine-ticket-store.c: SQLite behind a mutex; async calls run the same
- * synchronous code on a GTask worker so the main loop never waits on disk. */
+ * synchronous code on a GTask worker so the main loop never waits on disk.
+ * Calls made while an open_async is under way wait for it on the worker, so
+ * the first query can be queued at start-up, before the open has finished. */
 #define G_LOG_DOMAIN "engine-ticket-store"
 
 #include "desktop-config.h"
@@ -13,6 +15,7 @@
 #include "omni-time.h"
 
 #include "engine-ticket-store.h"
+#include "omni-sqlite.h"
 
 struct _EngineTicketStore
 {
@@ -21,6 +24,8 @@ struct _EngineTicketStore
   char *path;
   char *backup_path;
   GMutex lock;
+  GCond opened;
+  gboolean opening;
   sqlite3 *db;
   GMainContext *context;
 };
@@ -225,7 +230,7 @@ open_locked (EngineTicketStore  *self,
   if (rc == SQLITE_OK)
     {
       sqlite3_extended_result_codes (self->db, 1);
-      sqlite3_busy_timeout (self->db, 5000);
+      omni_sqlite_set_busy_wait (self->db, 5000);
       rc = sqlite3_exec (self->db,
                          "PRAGMA journal_mode = WAL;"
                          "PRAGMA synchronous = NORMAL;"
@@ -261,10 +266,13 @@ open_locked (EngineTicketStore  *self,
   return FALSE;
 }
 
+/* Called with the lock held. */
 static gboolean
 check_open (EngineTicketStore  *self,
             GError            **error)
 {
+  while (self->db == NULL && self->opening)
+    g_cond_wait (&self->opened, &self->lock);
   if (self->db == NULL)
     {
       g_set_error_literal (error, OMNI_ERROR, OMNI_ERROR_STORAGE, _("The ticket database is not open"));
@@ -730,6 +738,7 @@ engine_ticket_store_finalize (GObject *object)
 
   g_clear_pointer (&self->db, sqlite3_close);
   g_mutex_clear (&self->lock);
+  g_cond_clear (&self->opened);
   g_free (self->path);
   g_free (self->backup_path);
   g_main_context_unref (self->context);
@@ -757,6 +766,7 @@ static void
 engine_ticket_store_init (EngineTicketStore *self)
 {
   g_mutex_init (&self->lock);
+  g_cond_init (&self->opened);
   self->context = g_main_context_ref_thread_default ();
 }
 
@@ -843,6 +853,8 @@ engine_ticket_store_open (EngineTicketStore  *self,
 
   g_mutex_lock (&self->lock);
   ok = self->db != NULL || open_locked (self, error);
+  self->opening = FALSE;
+  g_cond_broadcast (&self->opened);
   g_mutex_unlock (&self->lock);
   return ok;
 }
@@ -856,6 +868,10 @@ engine_ticket_store_open_async (EngineTicketStore   *self,
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (ENGINE_IS_TICKET_STORE (self));
+
+  g_mutex_lock (&self->lock);
+  self->opening = TRUE;
+  g_mutex_unlock (&self->lock);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, engine_ticket_store_open_async);

@@ -1,17 +1,17 @@
 /* ui-application.c: command line, engine wiring and app-wide actions. The
- * ticket database opens on a worker thread; the window draws meanwhile. */
+ * ticket database opens on a worker thread; the window draws meanwhile.
+ * Signing in (libsecret, then the relay) waits for the first frame: nothing
+ * it changes is on screen at start-up. */
 #define G_LOG_DOMAIN "ui-application"
 
 #include "desktop-config.h"
 
 #include <glib/gi18n.h>
-#include <stdlib.h>
-#include <sys/resource.h>
-#include <string.h>
 
 #include "omnilive-resources.h"
 #include "engine-secrets.h"
 #include "ui-application.h"
+#include "ui-bench.h"
 #include "ui-window.h"
 
 struct _UiApplication
@@ -28,6 +28,10 @@ struct _UiApplication
   EngineReminders *reminders;
   GError *store_error;
   gboolean store_ready;
+  guint deferred_id;
+  gboolean deferred_done;
+  gboolean first_frame_drawn;
+  gboolean tickets_updated;
 
   char *opt_relay_url;
   char *opt_token;
@@ -84,11 +88,53 @@ on_store_opened (GObject      *source,
 
   g_clear_error (&self->store_error);
   self->store_ready = engine_ticket_store_open_finish (self->store, result, &self->store_error);
+  ui_bench_mark ("store-opened");
   if (self->store_error != NULL)
     g_message ("Ticket database: %s", self->store_error->message);
-  else
+  else if (self->deferred_done)
     engine_ticket_list_refresh (self->tickets);
   g_signal_emit (self, signals[STORE_STATE_CHANGED], 0);
+}
+
+/* Work the first frame does not need: the ticket list's first query (if the
+ * database is open by then; else on_store_opened runs it), the account (a
+ * keyring lookup over D-Bus, then GET /api/me) and with it the session
+ * lists. */
+static void
+run_deferred_startup (UiApplication *self)
+{
+  g_clear_handle_id (&self->deferred_id, g_source_remove);
+  if (self->account == NULL || self->deferred_done)
+    return;
+  self->deferred_done = TRUE;
+  if (self->store_ready)
+    engine_ticket_list_refresh (self->tickets);
+
+  if (self->opt_relay_url != NULL && self->opt_token != NULL)
+    engine_account_sign_in (self->account, self->opt_relay_url, self->opt_token, TRUE);
+  else
+    engine_account_restore (self->account);
+  g_clear_pointer (&self->opt_token, g_free);
+}
+
+/* Without a window (started as a D-Bus service, a remote action) the
+ * deferred work still runs, a moment later. */
+static gboolean
+on_deferred_timeout (gpointer user_data)
+{
+  UiApplication *self = user_data;
+
+  self->deferred_id = 0;
+  run_deferred_startup (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_tickets_updated (UiApplication *self)
+{
+  if (!self->tickets_updated)
+    ui_bench_mark ("tickets-loaded");
+  self->tickets_updated = TRUE;
 }
 
 static void
@@ -217,6 +263,7 @@ ui_application_startup (GApplication *application)
   g_resources_register (omnilive_get_resource ());
 
   G_APPLICATION_CLASS (ui_application_parent_class)->startup (application);
+  ui_bench_mark ("gtk-adw-init");
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.new-ticket", new_ticket);
@@ -229,9 +276,12 @@ ui_application_startup (GApplication *application)
 
   self->settings = open_settings ();
 
+  /* The database opens on a worker while GTK starts; the first query (10,000
+   * tickets become objects, then list rows) waits for the first frame. */
   db_path = g_build_filename (g_get_user_data_dir (), "omnilive", "tickets.db", NULL);
   self->store = engine_ticket_store_new (db_path);
   self->tickets = engine_ticket_list_new (self->store);
+  engine_ticket_store_open_async (self->store, NULL, on_store_opened, g_object_ref (self));
   engine_ticket_list_set_sort (self->tickets,
                                g_settings_get_enum (self->settings, "ticket-sort"));
 
@@ -246,67 +296,47 @@ ui_application_startup (GApplication *application)
   g_signal_connect_object (self->account, "notify::state",
                            G_CALLBACK (on_account_state), self, G_CONNECT_SWAPPED);
 
-  engine_ticket_store_open_async (self->store, NULL, on_store_opened, g_object_ref (self));
+  g_signal_connect_object (self->tickets, "updated",
+                           G_CALLBACK (on_tickets_updated), self, G_CONNECT_SWAPPED);
 
-  if (self->opt_relay_url != NULL && self->opt_token != NULL)
-    engine_account_sign_in (self->account, self->opt_relay_url, self->opt_token, TRUE);
-  else if (self->opt_relay_url != NULL)
+  /* The URL goes into the settings now: the window's first-run check reads it. */
+  if (self->opt_relay_url != NULL && self->opt_token == NULL)
+    g_settings_set_string (self->settings, "relay-url", self->opt_relay_url);
+  self->deferred_id = g_timeout_add_seconds (2, on_deferred_timeout, self);
+}
+
+/* Called after every frame until the ticket list has been drawn: the first
+ * one starts the deferred work. For ./omni bench desktop
+ * (OMNILIVE_BENCH_FIRST_FRAME) it reports the first frame, then the first
+ * frame that shows the loaded tickets; "quit" quits after that one. */
+static void
+on_after_paint (GdkFrameClock *clock,
+                UiApplication *self)
+{
+  if (!self->first_frame_drawn)
     {
-      g_settings_set_string (self->settings, "relay-url", self->opt_relay_url);
-      engine_account_restore (self->account);
+      self->first_frame_drawn = TRUE;
+      if (ui_bench_enabled ())
+        ui_bench_report_first_frame ();
+      run_deferred_startup (self);
     }
-  else
-    engine_account_restore (self->account);
-  g_clear_pointer (&self->opt_token, g_free);
-}
+  if (!self->tickets_updated && self->store_error == NULL)
+    return;
 
-/* For ./omni bench desktop: OMNILIVE_BENCH_FIRST_FRAME=1 prints when the
- * first frame was drawn (wall clock) and the resident memory then; "quit"
- * also quits. */
-static long
-read_rss_kb (void)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return -1;
-  line = strstr (status, "VmRSS:");
-  return line ? strtol (line + 6, NULL, 10) : -1;
-}
-
-/* CPU time of all threads so far: a start-up cost that does not depend on
- * how busy the machine is. */
-static long
-read_cpu_ms (void)
-{
-  struct rusage usage;
-
-  if (getrusage (RUSAGE_SELF, &usage) != 0)
-    return -1;
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000 +
-         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000;
-}
-
-static void
-on_first_paint (GdkFrameClock *clock,
-                GApplication  *application)
-{
-  g_signal_handlers_disconnect_by_func (clock, on_first_paint, application);
-  g_print ("omnilive-bench: first-frame-realtime-us %" G_GINT64_FORMAT "\n", g_get_real_time ());
-  g_print ("omnilive-bench: rss-kb %ld\n", read_rss_kb ());
-  g_print ("omnilive-bench: cpu-ms %ld\n", read_cpu_ms ());
+  g_signal_handlers_disconnect_by_func (clock, on_after_paint, self);
+  ui_bench_mark ("tickets-shown");
   if (g_strcmp0 (g_getenv ("OMNILIVE_BENCH_FIRST_FRAME"), "quit") == 0)
-    g_application_quit (application);
+    g_application_quit (G_APPLICATION (self));
 }
 
 static void
-on_window_map (GtkWidget    *window,
-               GApplication *application)
+on_window_map (GtkWidget     *window,
+               UiApplication *self)
 {
-  g_signal_handlers_disconnect_by_func (window, on_window_map, application);
-  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint",
-                    G_CALLBACK (on_first_paint), application);
+  g_signal_handlers_disconnect_by_func (window, on_window_map, self);
+  ui_bench_mark ("window-mapped");
+  g_signal_connect_object (gtk_widget_get_frame_clock (window), "after-paint",
+                           G_CALLBACK (on_after_paint), self, 0);
 }
 
 static void
@@ -317,8 +347,10 @@ ui_application_activate (GApplication *application)
   if (window == NULL)
     {
       window = GTK_WINDOW (ui_window_new (UI_APPLICATION (application)));
-      if (g_getenv ("OMNILIVE_BENCH_FIRST_FRAME") != NULL)
-        g_signal_connect (window, "map", G_CALLBACK (on_window_map), application);
+      ui_bench_mark ("window-built");
+      /* Its first frame starts the deferred work, however long it takes. */
+      g_clear_handle_id (&UI_APPLICATION (application)->deferred_id, g_source_remove);
+      g_signal_connect (window, "map", G_CALLBACK (on_window_map), application);
     }
   gtk_window_present (window);
 }
@@ -330,6 +362,7 @@ ui_application_shutdown (GApplication *application)
 
   G_APPLICATION_CLASS (ui_application_parent_class)->shutdown (application);
 
+  g_clear_handle_id (&self->deferred_id, g_source_remove);
   g_clear_object (&self->reminders);
   g_clear_object (&self->upcoming);
   g_clear_object (&self->past);
@@ -488,6 +521,9 @@ ui_application_is_first_run (UiApplication *self)
 
   g_return_val_if_fail (UI_IS_APPLICATION (self), FALSE);
 
+  /* A sign-in given on the command line starts after the first frame. */
+  if (self->opt_relay_url != NULL)
+    return FALSE;
   url = g_settings_get_string (self->settings, "relay-url");
   return *url == '\0' && !g_settings_get_boolean (self->settings, "first-run-done") &&
          engine_account_get_state (self->account) == ENGINE_ACCOUNT_SIGNED_OUT;

@@ -1,5 +1,6 @@
 /* ui-tickets-page.c: maps filter widgets onto the EngineTicketList and the
- * list selection onto the ticket view. */
+ * list selection onto the ticket view, which is built when a ticket is
+ * first opened (start-up draws only the list and a placeholder). */
 #define G_LOG_DOMAIN "ui-tickets-page"
 
 #include "desktop-config.h"
@@ -26,6 +27,7 @@ struct _UiTicketsPage
   GtkListView *list_view;
   AdwStatusPage *empty_page;
   AdwStatusPage *error_page;
+  AdwBin *view_bin;
   UiTicketView *ticket_view;
 
   GtkSingleSelection *selection;
@@ -40,12 +42,39 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UiTicketsPage, ui_tickets_page, GTK_TYPE_WIDGET)
 
+static void
+on_view_back (UiTicketsPage *self)
+{
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+static void
+on_view_toast (UiTicketsPage *self,
+               const char    *message)
+{
+  g_signal_emit (self, signals[TOAST], 0, message);
+}
+
+static UiTicketView *
+ensure_ticket_view (UiTicketsPage *self)
+{
+  if (self->ticket_view == NULL)
+    {
+      self->ticket_view = g_object_new (UI_TYPE_TICKET_VIEW, "hexpand", TRUE, NULL);
+      ui_ticket_view_set_show_back (self->ticket_view, adw_leaflet_get_folded (self->leaflet));
+      g_signal_connect_object (self->ticket_view, "back", G_CALLBACK (on_view_back), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->ticket_view, "toast", G_CALLBACK (on_view_toast), self, G_CONNECT_SWAPPED);
+      adw_bin_set_child (self->view_bin, GTK_WIDGET (self->ticket_view));
+    }
+  return self->ticket_view;
+}
+
 /* A refresh replaces the model's items; keep the shown ticket selected. */
 static void
 reselect_current (UiTicketsPage *self)
 {
   GListModel *model = G_LIST_MODEL (self->selection);
-  gint64 current = ui_ticket_view_get_ticket_id (self->ticket_view);
+  gint64 current = self->ticket_view ? ui_ticket_view_get_ticket_id (self->ticket_view) : 0;
   guint n = g_list_model_get_n_items (model);
 
   if (current == 0)
@@ -62,8 +91,17 @@ reselect_current (UiTicketsPage *self)
     }
 }
 
+/* The status pages get their icon when first shown: GTK loads an image's
+ * icon even on a hidden stack page, and start-up usually needs neither. */
 static void
-on_tickets_updated (UiTicketsPage *self);
+show_status_page (UiTicketsPage *self,
+                  AdwStatusPage *page,
+                  const char    *icon_name)
+{
+  if (adw_status_page_get_icon_name (page) == NULL)
+    adw_status_page_set_icon_name (page, icon_name);
+  gtk_stack_set_visible_child (self->list_stack, GTK_WIDGET (page));
+}
 
 static void
 update_list_page (UiTicketsPage *self)
@@ -78,7 +116,7 @@ update_list_page (UiTicketsPage *self)
   if (store_error != NULL)
     {
       adw_status_page_set_description (self->error_page, store_error->message);
-      gtk_stack_set_visible_child_name (self->list_stack, "error");
+      show_status_page (self, self->error_page, "dialog-warning-symbolic");
     }
   else if (!ui_application_get_store_ready (app))
     gtk_stack_set_visible_child_name (self->list_stack, "loading");
@@ -86,7 +124,7 @@ update_list_page (UiTicketsPage *self)
     {
       adw_status_page_set_title (self->empty_page, _("Tickets Could Not Be Read"));
       adw_status_page_set_description (self->empty_page, engine_ticket_list_get_error (tickets));
-      gtk_stack_set_visible_child_name (self->list_stack, "empty");
+      show_status_page (self, self->empty_page, "omnilive-ticket-symbolic");
     }
   else if (g_list_model_get_n_items (engine_ticket_list_get_model (tickets)) == 0)
     {
@@ -97,7 +135,7 @@ update_list_page (UiTicketsPage *self)
       adw_status_page_set_description (self->empty_page,
                                        filtered ? _("Try other words or filters")
                                                 : _("Create a ticket with Ctrl+N"));
-      gtk_stack_set_visible_child_name (self->list_stack, "empty");
+      show_status_page (self, self->empty_page, "omnilive-ticket-symbolic");
     }
   else
     gtk_stack_set_visible_child_name (self->list_stack, "list");
@@ -149,7 +187,7 @@ show_selected (UiTicketsPage *self,
 
   if (ticket == NULL)
     return;
-  ui_ticket_view_set_ticket_id (self->ticket_view, engine_ticket_get_id (ticket));
+  ui_ticket_view_set_ticket_id (ensure_ticket_view (self), engine_ticket_get_id (ticket));
   if (navigate)
     adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
 }
@@ -169,15 +207,10 @@ on_list_activate (UiTicketsPage *self,
 }
 
 static void
-on_view_back (UiTicketsPage *self)
-{
-  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
-}
-
-static void
 on_folded (UiTicketsPage *self)
 {
-  ui_ticket_view_set_show_back (self->ticket_view, adw_leaflet_get_folded (self->leaflet));
+  if (self->ticket_view != NULL)
+    ui_ticket_view_set_show_back (self->ticket_view, adw_leaflet_get_folded (self->leaflet));
 }
 
 static void
@@ -219,13 +252,6 @@ reset_database_action (GtkWidget  *widget,
 }
 
 static void
-on_view_toast (UiTicketsPage *self,
-               const char    *message)
-{
-  g_signal_emit (self, signals[TOAST], 0, message);
-}
-
-static void
 setup_row (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
            gpointer                  user_data)
@@ -247,6 +273,7 @@ ui_tickets_page_dispose (GObject *object)
   UiTicketsPage *self = (UiTicketsPage *) object;
 
   ui_widget_dispose_template (GTK_WIDGET (self), UI_TYPE_TICKETS_PAGE);
+  self->ticket_view = NULL;
   g_clear_object (&self->selection);
 
   G_OBJECT_CLASS (ui_tickets_page_parent_class)->dispose (object);
@@ -262,7 +289,6 @@ ui_tickets_page_class_init (UiTicketsPageClass *klass)
   signals[TOAST] = g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
-  g_type_ensure (UI_TYPE_TICKET_VIEW);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/omnilive/OmniLive/ui/tickets-page.ui");
   gtk_widget_class_bind_template_child (widget_class, UiTicketsPage, leaflet);
@@ -275,12 +301,11 @@ ui_tickets_page_class_init (UiTicketsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, UiTicketsPage, list_view);
   gtk_widget_class_bind_template_child (widget_class, UiTicketsPage, empty_page);
   gtk_widget_class_bind_template_child (widget_class, UiTicketsPage, error_page);
-  gtk_widget_class_bind_template_child (widget_class, UiTicketsPage, ticket_view);
+  gtk_widget_class_bind_template_child (widget_class, UiTicketsPage, view_bin);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_search_activate);
   gtk_widget_class_bind_template_callback (widget_class, on_filter_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_list_activate);
-  gtk_widget_class_bind_template_callback (widget_class, on_view_back);
 
   gtk_widget_class_install_action (widget_class, "tickets.reset-database", NULL, reset_database_action);
 }
@@ -310,7 +335,6 @@ ui_tickets_page_init (UiTicketsPage *self)
   g_signal_connect_object (tickets, "updated", G_CALLBACK (on_tickets_updated), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (app, "store-state-changed", G_CALLBACK (update_list_page), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->leaflet, "notify::folded", G_CALLBACK (on_folded), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->ticket_view, "toast", G_CALLBACK (on_view_toast), self, G_CONNECT_SWAPPED);
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
   on_folded (self);
   update_list_page (self);
@@ -334,7 +358,7 @@ ui_tickets_page_select_ticket (UiTicketsPage *self,
 
   g_return_if_fail (UI_IS_TICKETS_PAGE (self));
 
-  ui_ticket_view_set_ticket_id (self->ticket_view, ticket_id);
+  ui_ticket_view_set_ticket_id (ensure_ticket_view (self), ticket_id);
   model = G_LIST_MODEL (self->selection);
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
     {
@@ -352,7 +376,7 @@ UiTicketView *
 ui_tickets_page_get_view (UiTicketsPage *self)
 {
   g_return_val_if_fail (UI_IS_TICKETS_PAGE (self), NULL);
-  return self->ticket_view;
+  return ensure_ticket_view (self);
 }
 
 GtkListView *

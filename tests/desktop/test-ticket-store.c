@@ -435,6 +435,43 @@ test_migration (Fixture       *f,
 }
 
 static void
+on_opened (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (engine_ticket_store_open_finish (ENGINE_TICKET_STORE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Start-up queues the first query right behind open_async (a migration here,
+ * so the open takes a while): the query waits for the open on its worker
+ * instead of failing with "not open". */
+static void
+test_query_while_opening (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(EngineTicketList) list = engine_ticket_list_new (f->store);
+  gboolean updated = FALSE, opened = FALSE;
+  EngineTicket *ticket;
+
+  write_raw (f->path, v1_schema);
+  g_signal_connect (list, "updated", G_CALLBACK (on_list_updated), &updated);
+  engine_ticket_store_open_async (f->store, NULL, on_opened, &opened);
+  engine_ticket_list_refresh (list);
+  wait_for (&updated);
+  g_assert_null (engine_ticket_list_get_error (list));
+  g_assert_cmpuint (g_list_model_get_n_items (engine_ticket_list_get_model (list)), ==, 1);
+  ticket = g_list_model_get_item (engine_ticket_list_get_model (list), 0);
+  g_assert_cmpstr (engine_ticket_get_subject (ticket), ==, "Old printer ticket");
+  g_object_unref (ticket);
+  if (!opened)
+    wait_for (&opened);
+}
+
+static void
 test_newer_schema (Fixture       *f,
                    gconstpointer  data)
 {
@@ -600,6 +637,7 @@ main (int   argc,
   ADD ("/desktop/ticket-store/search", test_search);
   ADD ("/desktop/ticket-store/list-model", test_list_model);
   ADD ("/desktop/ticket-store/migration-from-v1", test_migration);
+  ADD ("/desktop/ticket-store/query-while-opening", test_query_while_opening);
   ADD ("/desktop/ticket-store/newer-schema", test_newer_schema);
   ADD ("/desktop/ticket-store/corrupt-file", test_corrupt_file);
   ADD ("/desktop/ticket-store/corrupt-pages", test_corrupt_pages);

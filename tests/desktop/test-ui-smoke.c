@@ -67,6 +67,13 @@ painted_enough (gpointer data)
   return *(guint *) data >= 3;
 }
 
+static gboolean
+is_phone_width (gpointer widget)
+{
+  /* 360 px of default size, less the client-side decoration's margins. */
+  return gtk_widget_get_width (widget) <= 360;
+}
+
 /* Lets layout and a few frames happen so the screenshot shows the state. */
 static void
 wait_frames (GtkWidget *widget)
@@ -619,6 +626,9 @@ run_script (gpointer user_data)
   /* Phone width: the ticket list and the view stack up. */
   ui_window_show_page (window, "tickets");
   gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+  /* The X server's configure comes later: drawing before it lands would
+   * snapshot widgets whose new allocation is still pending. */
+  wait_until ((Predicate) is_phone_width, window, 20, "the window to become phone-sized");
   screenshot (GTK_WIDGET (window), "tickets-narrow.png");
 
   g_application_quit (G_APPLICATION (app));
