@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS participants (id TEXT PRIMARY KEY, session_id TEXT NO
   position INTEGER NOT NULL, email TEXT NOT NULL, email_key TEXT NOT NULL, name TEXT NOT NULL,
   invited INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, guest_token_hash TEXT UNIQUE, joined_at INTEGER,
   left_at INTEGER, duration_ms INTEGER NOT NULL DEFAULT 0, in_call_since INTEGER, UNIQUE (session_id, email_key));
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, session_id TEXT REFERENCES sessions (id), kind TEXT NOT NULL,
+  recipient_email TEXT NOT NULL, recipient_name TEXT, payload TEXT NOT NULL, dedupe_key TEXT UNIQUE,
+  state TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+  last_error TEXT, message_id TEXT, created_at INTEGER NOT NULL, sent_at INTEGER);
 `);
 
 const PRESETS = {
@@ -42,6 +46,10 @@ const insertSession = db.prepare(`INSERT INTO sessions (id, host_id, title, desc
   series_index, series_count, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, 0, 1, ?, ?)`);
 const insertParticipant = db.prepare(`INSERT INTO participants (id, session_id, position, email, email_key, name, invited, state)
   VALUES (?, ?, ?, ?, ?, ?, 1, 'invited')`);
+// Like the relay, each invitation is stored in the create's own transaction
+// (the relay's mail worker then renders and sends it; this peer sends nothing).
+const insertOutbox = db.prepare(`INSERT INTO outbox (session_id, kind, recipient_email, recipient_name, payload,
+  dedupe_key, next_attempt_at, created_at) VALUES (?, 'invitation', ?, ?, ?, ?, ?, ?)`);
 const getSession = db.prepare('SELECT s.*, h.name AS host_name, h.email AS host_email FROM sessions s JOIN hosts h ON h.id = s.host_id WHERE s.id = ?');
 const listUpcoming = db.prepare(`SELECT s.*, h.name AS host_name, h.email AS host_email FROM sessions s JOIN hosts h ON h.id = s.host_id
   WHERE s.host_id = ? AND (s.status = 'live' OR (s.status = 'scheduled' AND s.scheduled_end > ?))
@@ -91,6 +99,11 @@ function auth(req, res, next) {
 const createTx = db.transaction((row, invitees) => {
   insertSession.run(...row);
   invitees.forEach((p, i) => insertParticipant.run(newId(), row[0], i, p.email, p.email.toLowerCase(), p.name));
+  const now = row[row.length - 1];
+  const payload = JSON.stringify({ title: row[2], description: row[3], agenda: row[4], sessionType: row[5],
+    start: row[6], end: row[7], accessLink: row[15] });
+  invitees.forEach((p) => insertOutbox.run(row[0], p.email, p.name, payload,
+    `invitation:${row[0]}:${p.email.toLowerCase()}`, now, now));
 });
 
 app.post('/api/sessions', auth, (req, res) => {
