@@ -186,6 +186,7 @@ read_user_version (sqlite3 *db)
 
 static gboolean
 migrate (sqlite3     *db,
+         int          target,
          GError     **error)
 {
   int version = read_user_version (db);
@@ -204,7 +205,7 @@ migrate (sqlite3     *db,
       return FALSE;
     }
 
-  for (int step = version; step < (int) G_N_ELEMENTS (migrations); step++)
+  for (int step = version; step < target; step++)
     {
       g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %d", step + 1);
 
@@ -228,6 +229,14 @@ migrate (sqlite3     *db,
 RelayStore *
 relay_store_open (const char  *path,
                   GError     **error)
+{
+  return relay_store_open_at_version (path, (int) G_N_ELEMENTS (migrations), error);
+}
+
+RelayStore *
+relay_store_open_at_version (const char  *path,
+                             int          schema_version,
+                             GError     **error)
 {
   g_autoptr(RelayStore) store = g_new0 (RelayStore, 1);
   int rc;
@@ -256,7 +265,7 @@ relay_store_open (const char  *path,
       return NULL;
     }
 
-  if (!migrate (store->db, error))
+  if (!migrate (store->db, MIN (schema_version, (int) G_N_ELEMENTS (migrations)), error))
     return NULL;
 
   return g_steal_pointer (&store);

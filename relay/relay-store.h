@@ -14,6 +14,11 @@ typedef struct _RelayStore RelayStore;
 
 RelayStore   *relay_store_open        (const char  *path,
                                        GError     **error);
+/* Migrates no further than schema_version: the upgrade tests start from an
+ * older relay's database. */
+RelayStore   *relay_store_open_at_version (const char  *path,
+                                           int          schema_version,
+                                           GError     **error);
 void          relay_store_close       (RelayStore  *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayStore, relay_store_close)
 

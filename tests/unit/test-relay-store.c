@@ -186,6 +186,73 @@ test_session_crud (Fixture       *f,
   g_assert_no_error (error);
 }
 
+/* A database written by a relay of schema 4 (mail state lived only in the
+ * outbox) keeps every row, and its participants show their newest message
+ * once migrated. */
+static void
+test_upgrade_keeps_mail_state (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("relay-store-upgrade-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "relay.db", NULL);
+  g_autoptr(OmniSession) loaded = NULL;
+  RelayStore *store = relay_store_open_at_version (path, 4, &error);
+  OmniParticipant *ann;
+  OmniParticipant *bob;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (relay_store_get_schema_version (store), ==, 4);
+  g_assert_cmpint (sqlite3_exec (relay_store_get_db (store),
+    "INSERT INTO hosts VALUES ('h1', 'agent@example.com', 'Agent', 0, 'hash', 1, NULL);"
+    "INSERT INTO sessions (id, host_id, title, session_type, status, scheduled_start, scheduled_end,"
+    "  max_participants, enable_recording, enable_screen_share, enable_chat, waiting_room_enabled,"
+    "  requires_approval, access_link, created_at, updated_at)"
+    "  VALUES ('s1', 'h1', 'Old call', 'support_call', 'scheduled', 4102444800000, 4102448400000,"
+    "          2, 0, 1, 1, 0, 0, 'old-link', 1, 1);"
+    "INSERT INTO participants (id, session_id, position, email, email_key, name, invited, state)"
+    "  VALUES ('p1', 's1', 0, 'Ann@Example.com', 'ann@example.com', 'Ann', 1, 'invited'),"
+    "         ('p2', 's1', 1, 'bob@example.com', 'bob@example.com', 'Bob', 1, 'invited');"
+    "INSERT INTO outbox (session_id, kind, recipient_email, payload, state, attempts, next_attempt_at,"
+    "  last_error, created_at)"
+    "  VALUES ('s1', 'invitation', 'Ann@Example.com', '{}', 'failed', 3, 0, 'mailbox full', 1),"
+    "         ('s1', 'updated', 'ann@example.com', '{}', 'sent', 1, 0, NULL, 2);",
+    NULL, NULL, NULL), ==, SQLITE_OK);
+  relay_store_close (store);
+
+  store = relay_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (relay_store_get_schema_version (store), >, 4);
+  loaded = relay_store_session_get (store, "s1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->participants->len, ==, 2);
+  ann = g_ptr_array_index (loaded->participants, 0);
+  bob = g_ptr_array_index (loaded->participants, 1);
+  g_assert_cmpstr (ann->mail_state, ==, "sent");
+  g_assert_cmpstr (ann->mail_kind, ==, "updated");
+  g_assert_null (bob->mail_state);
+
+  /* And the triggers keep it from then on. */
+  g_assert_cmpint (sqlite3_exec (relay_store_get_db (store),
+    "UPDATE outbox SET state = 'failed', attempts = 2, last_error = 'rejected' WHERE kind = 'updated';",
+    NULL, NULL, NULL), ==, SQLITE_OK);
+  g_clear_pointer (&loaded, omni_session_free);
+  loaded = relay_store_session_get (store, "s1", &error);
+  ann = g_ptr_array_index (loaded->participants, 0);
+  g_assert_cmpstr (ann->mail_state, ==, "failed");
+  g_assert_cmpstr (ann->mail_error, ==, "rejected");
+  g_assert_cmpint (ann->mail_attempts, ==, 2);
+  relay_store_close (store);
+
+  g_unlink (path);
+  {
+    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+    g_unlink (wal);
+    g_unlink (shm);
+  }
+  g_rmdir (dir);
+}
+
 static void
 test_list_upcoming (Fixture       *f,
                     gconstpointer  data)
@@ -392,6 +459,7 @@ main (int    argc,
   ADD ("/relay/store/guest-analytics", test_guest_analytics);
   ADD ("/relay/store/transaction-rollback", test_transaction_rollback);
 #undef ADD
+  g_test_add_func ("/relay/store/upgrade-keeps-mail-state", test_upgrade_keeps_mail_state);
   g_test_add_func ("/relay/password/hash-verify", test_password);
   g_test_add_func ("/relay/password/rfc7914-vector", test_password_vector);
   g_test_add_func ("/relay/ratelimit/window", test_rate_limit);
