@@ -817,3 +817,23 @@ relay_mail_outbox_list (sqlite3     *db,
     }
   return json_builder_get_root (builder);
 }
+
+gboolean
+relay_mail_outbox_prune (sqlite3  *db,
+                         gint64    cutoff_ms,
+                         GError  **error)
+{
+  g_autoptr(MailStmt) stmt = prepare (db, "DELETE FROM outbox WHERE state IN ('sent', 'failed') AND created_at < ?1"
+                                          " AND (session_id IS NULL OR session_id IN"
+                                          "  (SELECT id FROM sessions WHERE scheduled_end < ?1"
+                                          "   AND (actual_end IS NULL OR actual_end < ?1)))", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, cutoff_ms);
+  if (!step_done (db, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (db) > 0)
+    g_message ("Pruned %d old message(s) from the mail outbox", sqlite3_changes (db));
+  return TRUE;
+}

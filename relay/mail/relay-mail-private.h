@@ -26,6 +26,7 @@ struct _RelayMail {
   gboolean             follow_up;
   gint64               retry_initial_ms;
   gint64               retry_max_age_ms;
+  gint64               keep_ms;          /* 0: the outbox is never pruned */
   GHashTable          *templates;        /* file name → contents (char *) */
 
   char                *public_url;
@@ -70,6 +71,11 @@ GPtrArray  *relay_mail_outbox_due       (sqlite3        *db,
                                          GError        **error);
 /* The earliest next_attempt_at of a queued row, or 0 when none. */
 gint64      relay_mail_outbox_next_due  (sqlite3        *db);
+/* Deletes sent and failed messages of sessions that ended before cutoff_ms
+ * (their invitees' mail state stays on the participant rows). */
+gboolean    relay_mail_outbox_prune     (sqlite3        *db,
+                                         gint64          cutoff_ms,
+                                         GError        **error);
 gboolean    relay_mail_outbox_mark_sent (sqlite3        *db,
                                          gint64          id,
                                          gint64          now_ms,

@@ -17,13 +17,16 @@
 #define DEFAULT_REMINDER_MIN  60
 #define DEFAULT_RETRY_INITIAL 10
 #define DEFAULT_RETRY_HOURS   48
+#define DEFAULT_KEEP_DAYS     90
+#define PRUNE_INTERVAL_MS     (60 * 60 * OMNI_MS_PER_SECOND)
 #define DEFAULT_CONNECTIONS   4
 
 const char * const relay_mail_smtp_keys[] = {
   "url", "starttls", "from", "username", "password_file", "ca_file", "connections", NULL,
 };
 const char * const relay_mail_mail_keys[] = {
-  "timezone", "reminder_minutes", "follow_up", "templates_dir", "retry_initial_seconds", "retry_max_hours", NULL,
+  "timezone", "reminder_minutes", "follow_up", "templates_dir", "retry_initial_seconds", "retry_max_hours",
+  "keep_days", NULL,
 };
 
 /* ---- config ---- */
@@ -170,7 +173,7 @@ load_mail_config (RelayMail            *mail,
   g_autofree char *zone = get_string (keyfile, "mail", "timezone");
   g_autofree char *templates_dir = get_string (keyfile, "mail", "templates_dir");
   g_autoptr(GError) local_error = NULL;
-  gint64 minutes, seconds, hours;
+  gint64 minutes, seconds, hours, days;
 
   mail->timezone = zone != NULL ? g_time_zone_new_identifier (zone) : g_time_zone_new_utc ();
   if (mail->timezone == NULL)
@@ -181,8 +184,10 @@ load_mail_config (RelayMail            *mail,
     }
   if (!get_int (keyfile, "mail", "reminder_minutes", 0, 7 * 24 * 60, DEFAULT_REMINDER_MIN, &minutes, error) ||
       !get_int (keyfile, "mail", "retry_initial_seconds", 1, 3600, DEFAULT_RETRY_INITIAL, &seconds, error) ||
-      !get_int (keyfile, "mail", "retry_max_hours", 1, 24 * 30, DEFAULT_RETRY_HOURS, &hours, error))
+      !get_int (keyfile, "mail", "retry_max_hours", 1, 24 * 30, DEFAULT_RETRY_HOURS, &hours, error) ||
+      !get_int (keyfile, "mail", "keep_days", 0, 3650, DEFAULT_KEEP_DAYS, &days, error))
     return FALSE;
+  mail->keep_ms = days * 24 * OMNI_MS_PER_HOUR;
   mail->reminder_ms = minutes * OMNI_MS_PER_MINUTE;
   mail->retry_initial_ms = seconds * OMNI_MS_PER_SECOND;
   mail->retry_max_age_ms = hours * OMNI_MS_PER_HOUR;
@@ -328,6 +333,8 @@ worker_main (gpointer user_data)
       return NULL;
     }
 
+  gint64 next_prune = 0;
+
   for (;;)
     {
       gint64 now, next_reminder = 0, next_row, deadline;
@@ -343,6 +350,15 @@ worker_main (gpointer user_data)
         {
           g_warning ("%s", error->message);
           g_clear_error (&error);
+        }
+      if (mail->keep_ms > 0 && omni_time_now_ms () >= next_prune)
+        {
+          if (!relay_mail_outbox_prune (db, omni_time_now_ms () - mail->keep_ms, &error))
+            {
+              g_warning ("%s", error->message);
+              g_clear_error (&error);
+            }
+          next_prune = omni_time_now_ms () + PRUNE_INTERVAL_MS;
         }
       more = send_due (mail, db, transport);
       if (more)

@@ -5,6 +5,7 @@ every calendar part with icalendar. Run one class: test_mail.py ClassName."""
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -282,6 +283,34 @@ class LifecycleTest(MailTestCase):
         outbox = relay.api('GET', f'/api/outbox?sessionId={sid}', token=relay.add_host('admin@example.com', 'Admin',
                                                                                         admin=True), expect=200)
         self.assertEqual(sorted(r['kind'] for r in outbox), ['invitation', 'started'])
+
+
+    def test_outbox_pruned_after_keep_days_mail_state_kept(self):
+        relay = self.start(extra_mail='keep_days = 1')
+        old = relay.create_session('Long ago', [('ann@example.com', 'Ann')])
+        recent = relay.create_session('Next week', [('ann@example.com', 'Ann')])
+        for session in (old, recent):
+            relay.wait_mail_state(session['_id'], 'ann@example.com', lambda s: s['state'] == 'sent')
+        self.assertEqual(relay.stop(), [])
+
+        # Ten days on for the first session: it ended, its mail is old.
+        ten_days_ms = 10 * 24 * 3600 * 1000
+        db = sqlite3.connect(os.path.join(relay.data_dir, 'relay.db'))
+        with db:
+            db.execute('UPDATE sessions SET scheduled_start = scheduled_start - ?, scheduled_end = scheduled_end - ?'
+                       ' WHERE id = ?', (ten_days_ms, ten_days_ms, old['_id']))
+            db.execute('UPDATE outbox SET created_at = created_at - ? WHERE session_id = ?',
+                       (ten_days_ms, old['_id']))
+        db.close()
+
+        relay.start()
+        admin = relay.add_host('admin@example.com', 'Admin', admin=True)
+        wait_for(lambda: not relay.api('GET', f'/api/outbox?sessionId={old["_id"]}', token=admin, expect=200),
+                 what='the old session\'s messages to be pruned')
+        self.assertEqual(len(relay.api('GET', f'/api/outbox?sessionId={recent["_id"]}', token=admin, expect=200)), 1)
+        state = relay.mail_states(old['_id'])['ann@example.com']
+        self.assertEqual((state['state'], state['kind']), ('sent', 'invitation'))
+        self.assertIn('Pruned 1 old message(s)', relay.log())
 
 
 class ReminderTest(MailTestCase):
