@@ -891,11 +891,21 @@
       const c = e.candidate;
       send({ type: 'ice', candidate: c ? c.candidate : '', sdpMid: c && c.sdpMid !== null ? c.sdpMid : undefined, sdpMLineIndex: c && c.sdpMLineIndex !== null ? c.sdpMLineIndex : undefined });
     });
+    /* The host forwards the other guests' streams on this one connection,
+     * each labelled with its participant's id. When someone leaves, the
+     * host sets their m-lines inactive and later reuses them for whoever
+     * comes next: the track then arrives again under the new id, and the
+     * emptied stream of the one who left is dropped. */
     pc.addEventListener('track', (e) => {
       const stream = e.streams[0] || new MediaStream([e.track]);
-      state.remoteStreams.set(stream.id, stream);
+      if (state.remoteStreams.get(stream.id) !== stream) {
+        state.remoteStreams.set(stream.id, stream);
+        stream.addEventListener('removetrack', () => {
+          if (stream.getTracks().length === 0 && state.remoteStreams.get(stream.id) === stream) state.remoteStreams.delete(stream.id);
+          renderParticipants();
+        });
+      }
       e.track.addEventListener('unmute', renderParticipants);
-      stream.addEventListener('removetrack', renderParticipants);
       renderParticipants();
     });
     pc.addEventListener('connectionstatechange', () => {

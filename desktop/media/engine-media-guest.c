@@ -33,6 +33,7 @@ struct _EngineMediaGuest
   GstElement   *bin;
   GstElement   *webrtc;
   GstPad       *sink_pads[ENGINE_MEDIA_N_TRACKS];   /* the bin's ghost pads */
+  EngineMediaForward *forward;      /* set before the first offer; read on webrtcbin's thread */
   gint64        created_us;
 
   /* Written from streaming threads. */
@@ -44,6 +45,11 @@ struct _EngineMediaGuest
   gint          frames_decoded;       /* atomic */
   gint          audio_decoded;        /* atomic */
   int           state;                /* GstWebRTCPeerConnectionState */
+
+  /* Negotiation (main thread): one offer in flight at a time; a change
+   * meanwhile makes another offer once the answer is in. */
+  gboolean      offer_in_flight;
+  gboolean      renegotiate_pending;
 
   /* Stats deltas (main thread). */
   guint64       last_bytes_in;
@@ -57,6 +63,8 @@ enum {
   SIGNAL_STATE_CHANGED,
   SIGNAL_FIRST_FRAME,
   SIGNAL_STATS,
+  SIGNAL_REMOTE_STREAM,
+  SIGNAL_NEGOTIATED,
   N_SIGNALS
 };
 
@@ -72,6 +80,8 @@ typedef struct {
   char             *text;
   guint             number;
   JsonObject       *object;
+  GstPad           *pad;
+  GstCaps          *caps;
 } Post;
 
 static void
@@ -82,6 +92,8 @@ post_free (gpointer data)
   g_object_unref (post->self);
   g_free (post->text);
   g_clear_pointer (&post->object, json_object_unref);
+  g_clear_object (&post->pad);
+  g_clear_pointer (&post->caps, gst_caps_unref);
   g_free (post);
 }
 
@@ -132,10 +144,43 @@ post_dispatch (gpointer data)
       add_rates (self, post->object);
       g_signal_emit (self, signals[post->signal_id], 0, post->object);
       break;
+    case SIGNAL_REMOTE_STREAM:
+      g_signal_emit (self, signals[post->signal_id], 0, post->text, post->pad, post->caps);
+      break;
+    case SIGNAL_NEGOTIATED:
+      self->offer_in_flight = FALSE;
+      g_signal_emit (self, signals[post->signal_id], 0);
+      if (self->renegotiate_pending)
+        {
+          self->renegotiate_pending = FALSE;
+          engine_media_guest_negotiate (self);
+        }
+      break;
     default:
       g_assert_not_reached ();
     }
   return G_SOURCE_REMOVE;
+}
+
+static void
+post_full (EngineMediaGuest *self,
+           guint             signal_id,
+           const char       *text,
+           guint             number,
+           JsonObject       *object,
+           GstPad           *pad,
+           GstCaps          *caps)
+{
+  Post *p = g_new0 (Post, 1);
+
+  p->pad = pad ? gst_object_ref (pad) : NULL;
+  p->caps = caps ? gst_caps_ref (caps) : NULL;
+  p->self = g_object_ref (self);
+  p->signal_id = signal_id;
+  p->text = g_strdup (text);
+  p->number = number;
+  p->object = object;
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, post_dispatch, p, post_free);
 }
 
 static void
@@ -145,14 +190,7 @@ post (EngineMediaGuest *self,
       guint             number,
       JsonObject       *object)
 {
-  Post *p = g_new0 (Post, 1);
-
-  p->self = g_object_ref (self);
-  p->signal_id = signal_id;
-  p->text = g_strdup (text);
-  p->number = number;
-  p->object = object;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, post_dispatch, p, post_free);
+  post_full (self, signal_id, text, number, object, NULL, NULL);
 }
 
 /* ---- offer ---- */
@@ -168,18 +206,25 @@ on_offer_created (GstPromise *promise,
 
   if (reply == NULL || !gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL))
     {
-      g_warning ("Guest %s: webrtcbin could not create an offer", self->id);
+      /* A guest torn down while its offer was being made: nothing lost. */
+      if (!g_atomic_int_get (&self->shut_down))
+        g_warning ("Guest %s: webrtcbin could not create an offer", self->id);
       gst_promise_unref (promise);
       return;
     }
   gst_promise_unref (promise);
+  if (self->forward != NULL)
+    engine_media_forward_fix_offer (self->forward, self->id, offer->sdp);
+  /* Queued for sending before the local description starts ICE
+   * gathering: a candidate overtaking the offer of a restarted connection
+   * would land in the guest's old peer connection and be lost. */
+  text = gst_sdp_message_as_text (offer->sdp);
+  post (self, SIGNAL_OFFER, text, 0, NULL);
   /* A real promise, not NULL: webrtcbin 1.22 leaks its reply otherwise. */
   promise = gst_promise_new ();
   g_signal_emit_by_name (self->webrtc, "set-local-description", offer, promise);
   gst_promise_unref (promise);
-  text = gst_sdp_message_as_text (offer->sdp);
   gst_webrtc_session_description_free (offer);
-  post (self, SIGNAL_OFFER, text, 0, NULL);
 }
 
 static void
@@ -196,6 +241,7 @@ on_answer_set (GstPromise *promise,
       g_error_free (error);
     }
   gst_promise_unref (promise);
+  post (self, SIGNAL_NEGOTIATED, NULL, 0, NULL);
 }
 
 /* ---- webrtcbin callbacks (any thread) ---- */
@@ -349,6 +395,39 @@ on_pad_added (GstElement *webrtc,
   media = gst_structure_get_string (s, "media");
   encoding = gst_structure_get_string (s, "encoding-name");
   first = (media && encoding) ? build_receive_chain (self, media, encoding) : NULL;
+  if (first != NULL)
+    {
+      /* Decoded here for the host, and the same RTP handed on (main
+       * thread) for forwarding to the other guests. Until that links, the
+       * tee drops the branch's buffers. */
+      GstElement *tee = make ("tee");
+      g_autoptr(GstPad) tee_sink = NULL;
+      g_autoptr(GstPad) decode_pad = NULL;
+      g_autoptr(GstPad) forward_pad = NULL;
+      g_autoptr(GstPad) first_sink = gst_element_get_static_pad (first, "sink");
+
+      g_object_set (tee, "allow-not-linked", TRUE, NULL);
+      gst_bin_add (GST_BIN (self->bin), tee);
+      decode_pad = gst_element_request_pad_simple (tee, "src_%u");
+      forward_pad = gst_element_request_pad_simple (tee, "src_%u");
+      if (gst_pad_link (decode_pad, first_sink) != GST_PAD_LINK_OK)
+        g_warning ("Guest %s: cannot link its %s decoder", self->id, media);
+      gst_element_sync_state_with_parent (tee);
+      tee_sink = gst_element_get_static_pad (tee, "sink");
+      if (gst_pad_link (pad, tee_sink) != GST_PAD_LINK_OK)
+        g_warning ("Guest %s: cannot link its %s stream", self->id, media);
+      /* Handed out of the bin through our own ghost pad, active before
+       * it is added (the tee pushes into it from now on, and an unlinked
+       * ghost pad only answers "not linked", which the tee ignores). */
+      {
+        GstPad *ghost = gst_ghost_pad_new (NULL, forward_pad);
+
+        gst_pad_set_active (ghost, TRUE);
+        gst_element_add_pad (self->bin, ghost);
+        post_full (self, SIGNAL_REMOTE_STREAM, media, 0, NULL, ghost, caps);
+      }
+      return;
+    }
   if (first == NULL)
     {
       /* Not a stream we asked for: swallow it so webrtcbin never blocks. */
@@ -489,6 +568,7 @@ engine_media_guest_dispose (GObject *object)
   g_clear_object (&self->audio_volume);
   g_clear_object (&self->webrtc);
   g_clear_object (&self->bin);
+  g_clear_object (&self->forward);
   G_OBJECT_CLASS (engine_media_guest_parent_class)->dispose (object);
 }
 
@@ -527,6 +607,15 @@ engine_media_guest_class_init (EngineMediaGuestClass *klass)
                                               G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_STATS] = g_signal_new ("stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, JSON_TYPE_OBJECT);
+  /* "audio" or "video", an RTP src pad on the guest's bin carrying what
+   * the guest sends (for forwarding to other guests) and its caps. */
+  signals[SIGNAL_REMOTE_STREAM] = g_signal_new ("remote-stream", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                G_TYPE_NONE, 3, G_TYPE_STRING, GST_TYPE_PAD, GST_TYPE_CAPS);
+  /* The guest's answer to our latest offer is applied. */
+  signals[SIGNAL_NEGOTIATED] = g_signal_new ("negotiated", G_TYPE_FROM_CLASS (klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                             G_TYPE_NONE, 0);
 }
 
 static void
@@ -672,11 +761,30 @@ engine_media_guest_dup_video_sink (EngineMediaGuest *self)
 }
 
 void
+engine_media_guest_set_forward (EngineMediaGuest   *self,
+                                EngineMediaForward *forward)
+{
+  g_return_if_fail (ENGINE_IS_MEDIA_GUEST (self));
+  g_return_if_fail (forward == NULL || ENGINE_IS_MEDIA_FORWARD (forward));
+  g_set_object (&self->forward, forward);
+}
+
+void
 engine_media_guest_negotiate (EngineMediaGuest *self)
 {
   GstPromise *promise;
 
   g_return_if_fail (ENGINE_IS_MEDIA_GUEST (self));
+  if (self->shut_down)
+    return;
+  /* webrtcbin cannot make an offer while one is outstanding (signaling
+   * state have-local-offer): the change goes into the next one. */
+  if (self->offer_in_flight)
+    {
+      self->renegotiate_pending = TRUE;
+      return;
+    }
+  self->offer_in_flight = TRUE;
   /* The promise holds a reference: webrtcbin may answer after we are gone. */
   promise = gst_promise_new_with_change_func (on_offer_created, g_object_ref (self), g_object_unref);
   g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
@@ -785,7 +893,7 @@ engine_media_guest_shutdown (EngineMediaGuest *self)
 
   if (self->shut_down)
     return;
-  self->shut_down = TRUE;
+  g_atomic_int_set (&self->shut_down, TRUE);
   if (self->webrtc != NULL)
     g_signal_handlers_disconnect_by_data (self->webrtc, self);
   if (self->bin != NULL)

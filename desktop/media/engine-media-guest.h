@@ -6,6 +6,8 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "engine-media-forward.h"
+
 G_BEGIN_DECLS
 
 /* The host's outgoing tracks, in m-line order. */
@@ -49,7 +51,13 @@ GstPad           *engine_media_guest_get_sink_pad    (EngineMediaGuest *self,
 GstElement       *engine_media_guest_get_webrtcbin   (EngineMediaGuest *self);
 /* The guest's decoded video for display (NULL until its video arrives). */
 GstElement       *engine_media_guest_dup_video_sink  (EngineMediaGuest *self);
-/* Creates the offer; "offer" is emitted with its text. */
+/* The forwarder whose streams this guest receives: it fixes each offer
+ * before it becomes the local description. */
+void              engine_media_guest_set_forward     (EngineMediaGuest   *self,
+                                                      EngineMediaForward *forward);
+/* Creates the offer; "offer" is emitted with its text. While an offer
+ * waits for its answer, another call makes a new offer after it
+ * ("negotiated" is emitted when an answer is applied). */
 void              engine_media_guest_negotiate       (EngineMediaGuest *self);
 gboolean          engine_media_guest_set_answer      (EngineMediaGuest *self,
                                                       const char       *sdp,

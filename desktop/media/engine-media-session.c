@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "engine-media-session"
 
 #include "engine-media-session.h"
+#include "engine-media-forward.h"
 #include "engine-media-signal.h"
 #include "omni-signal.h"
 
@@ -61,6 +62,7 @@ struct _EngineMediaSession
   gboolean            screen_on;
 
   GHashTable         *guests;           /* id → EngineMediaGuest */
+  EngineMediaForward *forward;          /* guests' media to the other guests */
   GHashTable         *admit_sent;       /* ids we asked the relay to admit */
   GHashTable         *offline;          /* guests whose socket dropped (resume window) */
   EngineMediaSignal  *signal;
@@ -410,6 +412,61 @@ on_guest_ice_candidate (EngineMediaGuest *guest,
 
 static gboolean restart_guest (gpointer user_data);
 
+/* A guest's audio or video reached us: every other guest gets it too. */
+static void
+on_guest_remote_stream (EngineMediaGuest *guest,
+                        const char       *kind,
+                        GstPad           *pad,
+                        GstCaps          *caps,
+                        gpointer          user_data)
+{
+  EngineMediaSession *self = user_data;
+  const char *id = engine_media_guest_get_id (guest);
+  g_autoptr(GError) error = NULL;
+  JsonObject *event;
+
+  if (self->forward == NULL || !self->config.forward_guests)
+    return;
+  if (!engine_media_forward_add_source (self->forward, id, pad, caps, &error))
+    {
+      emit_error (self, error->message);
+      return;
+    }
+  event = event_new (self, "forwarding", id);
+  json_object_set_string_member (event, "kind", kind);
+  json_object_set_int_member (event, "sources", engine_media_forward_get_n_sources (self->forward));
+  event_emit (self, event);
+}
+
+/* An answer is in: the guest's new forwarded tracks flow now, and their
+ * senders' next keyframe lets it decode them. */
+static void
+on_guest_negotiated (EngineMediaGuest *guest,
+                     gpointer          user_data)
+{
+  EngineMediaSession *self = user_data;
+
+  if (self->forward != NULL)
+    engine_media_forward_request_keyframes (self->forward, engine_media_guest_get_id (guest));
+}
+
+/* Another guest's stream came or went: a new offer on this guest's
+ * connection (the host always offers). */
+static void
+on_forward_renegotiate (EngineMediaForward *forward,
+                        const char         *id,
+                        gpointer            user_data)
+{
+  EngineMediaSession *self = user_data;
+  EngineMediaGuest *guest = g_hash_table_lookup (self->guests, id);
+
+  if (guest != NULL)
+    {
+      event_emit (self, event_new (self, "renegotiate", id));
+      engine_media_guest_negotiate (guest);
+    }
+}
+
 typedef struct {
   EngineMediaSession *self;
   char               *id;
@@ -505,6 +562,16 @@ on_stats_timeout (gpointer user_data)
   engine_media_session_get_keyframe_counts (self, &passed, &merged);
   json_object_set_int_member (event, "guests", g_hash_table_size (self->guests));
   json_object_set_int_member (event, "encoders", engine_media_session_count_encoders (self));
+  json_object_set_int_member (event, "forwarded",
+                              self->forward ? engine_media_forward_get_n_sources (self->forward) : 0);
+  if (self->forward != NULL)
+    {
+      guint forward_passed = 0, forward_merged = 0;
+
+      engine_media_forward_get_keyframe_counts (self->forward, &forward_passed, &forward_merged);
+      json_object_set_int_member (event, "forwardedKeyframeRequests", forward_passed);
+      json_object_set_int_member (event, "forwardedKeyframeRequestsMerged", forward_merged);
+    }
   json_object_set_int_member (event, "keyframes", passed);
   json_object_set_int_member (event, "keyframeRequestsMerged", merged);
   event_emit (self, event);
@@ -518,8 +585,16 @@ detach_guest (EngineMediaSession *self,
               EngineMediaGuest   *guest)
 {
   GstElement *bin = engine_media_guest_get_bin (guest);
+  const char *id = engine_media_guest_get_id (guest);
 
   g_signal_handlers_disconnect_by_data (guest, self);
+  /* Others stop receiving this guest (their transceivers go inactive, to
+   * be reused) and this guest stops receiving the others. */
+  if (self->forward != NULL)
+    {
+      engine_media_forward_remove_receiver (self->forward, id);
+      engine_media_forward_remove_sources (self->forward, id);
+    }
   for (guint i = 0; i < ENGINE_MEDIA_N_TRACKS; i++)
     {
       GstPad *sink = engine_media_guest_get_sink_pad (guest, i);
@@ -987,6 +1062,7 @@ engine_media_config_init (EngineMediaConfig *config)
   config->fps = 30;
   config->video_kbps = 1500;
   config->stats_interval_ms = 1000;
+  config->forward_guests = TRUE;
 }
 
 EngineMediaSession *
@@ -1092,6 +1168,9 @@ engine_media_session_start_pipeline (EngineMediaSession  *self,
   g_object_set (self->camera_valve, "drop", !self->camera_on, NULL);
   g_object_set (self->screen_valve, "drop", !self->screen_on, NULL);
 
+  self->forward = engine_media_forward_new (GST_BIN (self->pipeline));
+  g_signal_connect (self->forward, "renegotiate", G_CALLBACK (on_forward_renegotiate), self);
+
   bus = gst_element_get_bus (self->pipeline);
   self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
 
@@ -1137,6 +1216,14 @@ engine_media_session_stop (EngineMediaSession *self)
       g_signal_handlers_disconnect_by_data (self->signal, self);
       engine_media_signal_close (self->signal);
       g_clear_object (&self->signal);
+    }
+  /* Forwarding first: guests leaving one by one would otherwise make
+   * every remaining guest's transceivers inactive and ask for offers. */
+  if (self->forward != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->forward, self);
+      engine_media_forward_clear (self->forward);
+      g_clear_object (&self->forward);
     }
   g_hash_table_iter_init (&iter, self->guests);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -1205,6 +1292,8 @@ engine_media_session_add_guest (EngineMediaSession *self,
   g_signal_connect (guest, "state-changed", G_CALLBACK (on_guest_state_changed), self);
   g_signal_connect (guest, "first-frame", G_CALLBACK (on_guest_first_frame), self);
   g_signal_connect (guest, "stats", G_CALLBACK (on_guest_stats), self);
+  g_signal_connect (guest, "remote-stream", G_CALLBACK (on_guest_remote_stream), self);
+  g_signal_connect (guest, "negotiated", G_CALLBACK (on_guest_negotiated), self);
 
   /* Bring the branch to PLAYING first, then link the tees: linking a
    * running tee to a branch that is still changing state froze the whole
@@ -1220,6 +1309,9 @@ engine_media_session_add_guest (EngineMediaSession *self,
         g_warning ("Guest %s: cannot link the %s track", id, track_names[i]);
     }
   g_hash_table_insert (self->guests, g_strdup (id), g_object_ref (guest));
+  /* The guests already here: their streams are in the first offer. */
+  engine_media_guest_set_forward (guest, self->forward);
+  engine_media_forward_add_receiver (self->forward, id, engine_media_guest_get_webrtcbin (guest));
   engine_media_guest_negotiate (guest);
   return guest;
 }

@@ -30,10 +30,12 @@ typedef struct {
   gboolean    loopback;       /* offer 127.0.0.1 as an ICE candidate (tests) */
   gboolean    relay_only;     /* ICE through TURN only */
   gboolean    admit_all;      /* admit every waiting guest */
+  gboolean    forward_guests; /* guests see and hear each other (host hub) */
   guint       stats_interval_ms;  /* 0: no periodic stats */
 } EngineMediaConfig;
 
-/* 1280x720@30, 1500 kb/s, test sources, stats every second. */
+/* 1280x720@30, 1500 kb/s, test sources, stats every second, guests'
+ * media forwarded to the other guests. */
 void engine_media_config_init (EngineMediaConfig *config);
 
 #define ENGINE_TYPE_MEDIA_SESSION (engine_media_session_get_type ())

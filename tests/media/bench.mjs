@@ -10,6 +10,11 @@
 //     host CPU (from /proc, over a BENCH_WINDOW_S window) and RSS, the
 //     encoder count — and the largest guest count under 80 % of this
 //     machine's CPU, from the measured per-guest slope.
+//  3. Forwarding (host hub): the host at 640x360 with 1, 2, 4 Chromium
+//     guests that send camera (320x180) and microphone, each guest's media
+//     forwarded (depayload + payload, no decoding) to the others — host CPU
+//     and RSS with forwarding and with --no-forward, so the difference is
+//     what forwarding costs. BENCH_FORWARD_GUESTS picks the counts.
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { spawn } from 'node:child_process';
@@ -162,12 +167,55 @@ async function costPerGuest() {
   }
 }
 
+async function forwardingCost() {
+  const counts = (process.env.BENCH_FORWARD_GUESTS || '1,2,4').split(',').map(Number);
+  console.log(`\n3. forwarding: host at 640x360@30 VP8 (600 kb/s) + Opus, Chromium guests sending 320x180@15 + Opus; ${WINDOW_S} s windows, ${CORES} cores`);
+  console.log('   guests  forwarding  sources fwd  host CPU (% of 1 core)  host RSS MB  threads  machine busy %');
+  const rows = {};
+  for (const n of counts) {
+    for (const forward of [false, true]) {
+      const session = await relay.createSession({ title: 'Forward bench' });
+      const args = ['--admit-all', '--video-size', '640x360', '--video-kbps', '600'];
+      if (!forward) args.push('--no-forward');
+      host = new HeadlessHost(relay, session._id, args);
+      await host.start();
+      const list = [];
+      for (let i = 1; i <= n; i++) {
+        const g = new Guest(browser, relay, session.accessLink, `Fwd ${i}`);
+        guests.push(g);
+        list.push(g);
+        await g.open();
+        const mark = host.events.length;
+        await g.join();
+        const joined = await host.waitFor((e) => e.event === 'guest-joined' && e.name === `Fwd ${i}`, 'join', { since: mark });
+        await host.waitFor((e) => e.event === 'first-frame' && e.guest === joined.guest && e.kind === 'video', 'guest video', { since: mark, timeout: 30000 });
+      }
+      // Every guest's audio and video in the forwarder before measuring
+      // (with one guest they are depayloaded and payloaded for nobody).
+      const stats = await host.waitFor((e) => e.event === 'host-stats' && e.guests === n && e.forwarded === (forward ? 2 * n : 0),
+        'forwarding set up', { since: 0, timeout: 30000 });
+      const cpu = await measureCpu(host.proc.pid);
+      const row = { ...cpu, rss: procRssMb(host.proc.pid), threads: procThreads(host.proc.pid), streams: stats.forwarded };
+      rows[`${n}/${forward}`] = row;
+      console.log(`   ${String(n).padStart(6)}  ${String(forward ? 'yes' : 'no').padStart(10)}  ${String(row.streams).padStart(11)}  ${fmt(row.hostCore, 1).padStart(22)}  ${fmt(row.rss, 1).padStart(11)}  ${String(row.threads).padStart(7)}  ${fmt(row.machine, 1).padStart(14)}`);
+      for (const g of list) { await g.close(); guests.splice(guests.indexOf(g), 1); }
+      await host.stop();
+    }
+  }
+  for (const n of counts) {
+    const on = rows[`${n}/true`], off = rows[`${n}/false`];
+    console.log(`   ${n} guest(s): forwarding adds ${fmt(on.hostCore - off.hostCore, 1)} % of a core and ${fmt(on.rss - off.rss, 1)} MB` +
+      (n > 1 ? ` (${n * (n - 1)} forwarded video+audio pairs: ${fmt((on.hostCore - off.hostCore) / (n * (n - 1)), 2)} % per pair)` : ' (nothing to forward)'));
+  }
+}
+
 const watchdog = setTimeout(() => { console.error('bench: took too long'); process.exit(1); }, 20 * 60 * 1000);
 try {
   await relay.start();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
   if (!process.env.BENCH_SKIP_JOIN) await joinToFirstFrame();
   if (!process.env.BENCH_SKIP_COST) await costPerGuest();
+  if (!process.env.BENCH_SKIP_FORWARD) await forwardingCost();
 } catch (e) {
   console.error('bench failed: ' + e.stack);
   if (host) console.error(host.stderr.split('\n').slice(-20).join('\n'));

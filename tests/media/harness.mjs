@@ -236,6 +236,36 @@ function receivedStats() {
   })).then((list) => ({ state: pc.connectionState, tracks: list }));
 }
 
+/* In the page: one entry per remote tile (host and other guests) keyed by
+ * participant id — the name and muted state it shows, and what the
+ * receivers of the tracks in its <video>'s stream decode. Ties the join
+ * page's tiles to real inbound media, not just to the roster. */
+function tileStats() {
+  const pc = window.__pcs[window.__pcs.length - 1];
+  const out = {};
+  const tiles = Array.from(document.querySelectorAll('#stage .tile:not(.self)'));
+  return Promise.all(tiles.map(async (tile) => {
+    const name = tile.querySelector('.label .name');
+    const entry = {
+      name: name ? name.textContent : null, muted: !!tile.querySelector('.label .muted-icon'),
+      video: tile.classList.contains('has-video'), framesDecoded: 0, audioEnergy: 0, videoTracks: 0,
+    };
+    out[tile.dataset.id] = entry;
+    const stream = tile.querySelector('video').srcObject;
+    if (!pc || !stream) return;
+    const tracks = stream.getTracks();
+    for (const t of pc.getTransceivers()) {
+      if (!tracks.includes(t.receiver.track)) continue;
+      const report = await t.receiver.getStats();
+      report.forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        if (s.kind === 'video') { entry.framesDecoded += s.framesDecoded || 0; entry.videoTracks++; }
+        else entry.audioEnergy += s.totalAudioEnergy || 0;
+      });
+    }
+  })).then(() => ({ transceivers: pc ? pc.getTransceivers().length : 0, tiles: out }));
+}
+
 export class Guest {
   constructor(browser, relay, link, name, { forceRelay = false } = {}) {
     this.browser = browser; this.relay = relay; this.link = link; this.name = name; this.forceRelay = forceRelay;
@@ -263,6 +293,19 @@ export class Guest {
     });
   }
   stats() { return this.page.evaluate(receivedStats); }
+  tiles() { return this.page.evaluate(tileStats); }
+  /* Waits until pred(before, after) holds for two tile polls `gap` ms apart. */
+  async waitTiles(pred, what, { gap = 700, timeout = STEP_MS } = {}) {
+    const end = Date.now() + timeout;
+    let before = await this.tiles();
+    while (Date.now() < end) {
+      await this.page.waitForTimeout(gap);   // the sampling interval of a rate, not a sync point
+      const after = await this.tiles();
+      if (pred(before, after)) return after;
+      before = after;
+    }
+    throw new Error(`${this.name}: ${what} (last tiles ${JSON.stringify(before)})`);
+  }
   /* Drops the signaling socket the way a flaky network would (no "leave"). */
   dropSocket() {
     return this.page.evaluate(() => { const ws = window.__sockets[window.__sockets.length - 1]; ws.close(); return window.__sockets.length; });

@@ -40,11 +40,31 @@ async function guestDecodesHost(guest) {
     'host video frames and audio energy rising');
 }
 
+/* Host hub forwarding: the viewer shows a tile for exactly these
+ * participants ({id, name}), named as they are, each with video frames and
+ * audio energy rising (not necessarily in the same poll: the fake
+ * microphone beeps). */
+async function seesEveryone(viewer, others) {
+  const risen = new Set();
+  const want = others.flatMap((p) => [p.id + '/video', p.id + '/audio']);
+  await viewer.waitTiles((a, b) => {
+    for (const p of others) {
+      const x = a.tiles[p.id], y = b.tiles[p.id];
+      if (!x || !y || y.name !== p.name) continue;
+      if (y.framesDecoded > x.framesDecoded) risen.add(p.id + '/video');
+      if (y.audioEnergy > x.audioEnergy) risen.add(p.id + '/audio');
+    }
+    return Object.keys(b.tiles).length === others.length && others.every((p) => b.tiles[p.id]) &&
+      want.every((k) => risen.has(k));
+  }, `tiles of ${others.map((p) => p.name).join(', ')} with rising video and audio`, { timeout: 30000 });
+}
+
 async function run() {
   await relay.start();
   const session = await relay.createSession({ waitingRoomEnabled: true });
   host = new HeadlessHost(relay, session._id, ['--admit-all', '--video-size', '640x360', '--video-kbps', '600']);
-  await host.start();
+  const live = await host.start();
+  const dana = { id: live.hostId, name: 'Dana Host' };
   ok('the headless host started the session and is live');
 
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
@@ -57,9 +77,28 @@ async function run() {
   await hostDecodes(alice);
   ok('one guest: the host decodes the guest\'s video and audio');
 
-  // Three guests.
+  // Two guests see each other through the host (RTP forwarded, no decode).
   const bob = await joinGuest(session.accessLink, 'Bob');
+  await seesEveryone(alice, [dana, bob]);
+  await seesEveryone(bob, [dana, alice]);
+  ok('two guests: each sees and hears the host and the other guest, in named tiles');
+
+  // A late joiner gets the guests already there in its first offers.
   const carol = await joinGuest(session.accessLink, 'Carol');
+  await seesEveryone(carol, [dana, alice, bob]);
+  ok('a late joiner sees and hears the host and both guests already there');
+  for (const [g, others] of [[alice, [dana, bob, carol]], [bob, [dana, alice, carol]]]) await seesEveryone(g, others);
+  ok('three guests: every guest decodes 3 inbound videos (host + 2 guests) with audio');
+  const forwarded = await host.waitFor((e) => e.event === 'host-stats' && e.forwarded === 6, 'host forwarding 6 streams');
+  assert(forwarded.encoders === 3, 'forwarding adds no encoder');
+  ok('the host forwards 6 streams (audio + video of 3 guests) with its 3 encoders');
+
+  // Muting shows on the other guests' tiles.
+  await alice.page.click('#ctl-mic');
+  await bob.page.waitForFunction((id) => !!document.querySelector(`.tile[data-id="${id}"] .label .muted-icon`), alice.id);
+  await alice.page.click('#ctl-mic');
+  await bob.page.waitForFunction((id) => !document.querySelector(`.tile[data-id="${id}"] .label .muted-icon`), alice.id);
+  ok('a guest muting its microphone shows as muted on the other guests\' tiles');
   for (const g of [alice, bob, carol]) await guestDecodesHost(g);
   ok('three guests: every guest decodes the host\'s video and audio');
   for (const g of [alice, bob, carol]) await hostDecodes(g);
@@ -85,8 +124,16 @@ async function run() {
   ok('the host toggling screen share is seen by guests');
 
   // Bob leaves and rejoins: media again, on a new connection.
+  const aliceTransceivers = (await alice.tiles()).transceivers;
+  let mark = host.events.length;
   await bob.page.click('#ctl-leave');
   await host.waitFor((e) => e.event === 'guest-left' && e.guest === bob.id, 'Bob leaving', { since: 0 });
+  for (const g of [alice, carol]) {
+    await g.page.waitForFunction((id) => !document.querySelector(`.tile[data-id="${id}"]`), bob.id);
+  }
+  await host.waitFor((e) => e.event === 'renegotiate' && e.guest === alice.id, 'a new offer for Alice without Bob', { since: mark });
+  await seesEveryone(alice, [dana, carol]);
+  ok('a guest leaving: its tile disappears on the others, who keep the rest');
   const since = host.events.length;
   await bob.page.click('#message-actions button');   // "Rejoin" reloads the page
   await bob.page.waitForFunction(() => document.body.dataset.screen === 'prejoin');
@@ -99,10 +146,15 @@ async function run() {
   await guestDecodesHost(bob);
   await hostDecodes(bob);
   ok('a guest that leaves and rejoins gets media again');
+  await seesEveryone(bob, [dana, alice, carol]);
+  await seesEveryone(alice, [dana, bob, carol]);
+  assert((await alice.tiles()).transceivers === aliceTransceivers,
+    `the rejoined guest's streams reuse the inactive transceivers (${aliceTransceivers} → ${(await alice.tiles()).transceivers})`);
+  ok('the rejoined guest and the others see each other again, on reused transceivers');
 
   // Carol's signaling socket drops and comes back (resume): her call goes
   // on, the host does nothing.
-  let mark = host.events.length;
+  mark = host.events.length;
   await carol.dropSocket();
   await carol.page.waitForFunction(() => window.__sockets.length >= 2 && window.__sockets[window.__sockets.length - 1].readyState === 1);
   await carol.page.waitForFunction(() => !document.body.dataset.message || document.body.dataset.message !== 'reconnecting');

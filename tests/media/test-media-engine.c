@@ -1,14 +1,17 @@
 /* test-media-engine.c: the host media engine without a relay or a browser —
  * pipeline build-up and tear-down (every object finalized), guests sharing
  * the encoders (offers, no encoder per guest), keyframe requests merged at
- * the encoder, host controls. Runs headless with test sources. */
+ * the encoder, host controls; the forwarding core (guests' media to other
+ * guests) built up, reused and torn down. Runs headless with test sources. */
 #define G_LOG_DOMAIN "test-media-engine"
 
+#include "engine-media-forward.h"
 #include "engine-media-session.h"
 
 #define GST_USE_UNSTABLE_API
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
+#include <gst/sdp/sdp.h>
 
 #include <string.h>
 
@@ -346,6 +349,261 @@ test_controls (Fixture       *fixture,
   g_signal_handlers_disconnect_by_data (fixture->session, names);
 }
 
+/* ---- the forwarding core (engine-media-forward), on its own ---- */
+
+typedef struct {
+  GstElement         *pipeline;
+  EngineMediaForward *forward;
+  GHashTable         *renegotiate;   /* receiver id → times asked */
+  gint                upstream_keyframes;   /* reached a sender (atomic) */
+} ForwardFixture;
+
+static void
+on_renegotiate (EngineMediaForward *forward,
+                const char         *id,
+                gpointer            user_data)
+{
+  ForwardFixture *fixture = user_data;
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (fixture->renegotiate, id));
+
+  g_hash_table_insert (fixture->renegotiate, g_strdup (id), GUINT_TO_POINTER (n + 1));
+}
+
+static GstPadProbeReturn
+on_sender_upstream (GstPad          *pad,
+                    GstPadProbeInfo *info,
+                    gpointer         user_data)
+{
+  ForwardFixture *fixture = user_data;
+
+  if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+    g_atomic_int_inc (&fixture->upstream_keyframes);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A participant's bin: its webrtcbin (a receiver) and, standing in for
+ * what webrtcbin's src pads carry, its RTP camera and microphone. */
+static GstElement *
+add_participant (ForwardFixture *fixture,
+                 const char     *id)
+{
+  g_autofree char *description = g_strdup_printf (
+    "webrtcbin name=webrtc bundle-policy=max-bundle "
+    "videotestsrc is-live=true ! video/x-raw,width=160,height=90,framerate=15/1 ! "
+    "vp8enc deadline=1 ! rtpvp8pay name=video-pay pt=96 ! tee name=video allow-not-linked=true "
+    "audiotestsrc is-live=true ! opusenc ! rtpopuspay name=audio-pay pt=111 ! tee name=audio allow-not-linked=true");
+  g_autoptr(GError) error = NULL;
+  GstElement *bin = gst_parse_bin_from_description (description, FALSE, &error);
+
+  g_assert_no_error (error);
+  gst_element_set_name (bin, id);
+  gst_bin_add (GST_BIN (fixture->pipeline), bin);
+  return bin;
+}
+
+static GstElement *
+child (GstElement *bin,
+       const char *name)
+{
+  GstElement *element = gst_bin_get_by_name (GST_BIN (bin), name);
+
+  g_assert_nonnull (element);
+  g_object_unref (element);   /* the bin keeps it */
+  return element;
+}
+
+/* A request pad of the tee after the payloader: what the guest's bin
+ * hands the forwarder for a webrtcbin src pad. Keyframe requests that reach
+ * the payloader are counted. */
+static GstPad *
+sender_pad (ForwardFixture *fixture,
+            GstElement     *participant,
+            const char     *kind)
+{
+  g_autofree char *pay_name = g_strdup_printf ("%s-pay", kind);
+  g_autoptr(GstPad) pay_src = gst_element_get_static_pad (child (participant, pay_name), "src");
+
+  gst_pad_add_probe (pay_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_sender_upstream, fixture, NULL);
+  return gst_element_request_pad_simple (child (participant, kind), "src_%u");
+}
+
+static char *
+msid_of (GstPad *webrtc_pad)
+{
+  char *msid = NULL;
+
+  g_object_get (webrtc_pad, "msid", &msid, NULL);
+  return msid;
+}
+
+static guint
+renegotiations (ForwardFixture *fixture,
+                const char     *id)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (fixture->renegotiate, id));
+}
+
+static void
+drain_main_context (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* The burst's first request and the deferred one reach the sender. */
+static gboolean
+wait_for_sender_keyframes (ForwardFixture *fixture)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+
+  while (g_atomic_int_get (&fixture->upstream_keyframes) < 2)
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+static GstWebRTCRTPTransceiverDirection
+direction_of (GstPad *webrtc_pad)
+{
+  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
+  GstWebRTCRTPTransceiverDirection direction;
+
+  g_object_get (webrtc_pad, "transceiver", &transceiver, NULL);
+  g_object_get (transceiver, "direction", &direction, NULL);
+  return direction;
+}
+
+/* Sources depayloaded once and fanned out, transceivers reused, keyframe
+ * requests carried back to the sender, and everything freed. */
+static void
+test_forward_build_teardown (void)
+{
+  ForwardFixture fixture = { 0 };
+  GstElement *a, *b, *c;
+  GstElement *pipeline;
+  EngineMediaForward *forward;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstPad) a_video = NULL, a_audio = NULL, c_video = NULL;
+  g_autoptr(GstPad) b_sink0 = NULL;
+  g_autofree char *offer = NULL;
+  g_autofree char *offer_after = NULL;
+  guint passed = 0, merged = 0, queues_before, tees_before;
+  g_autoptr(GstCaps) vp8_caps = gst_caps_from_string ("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96");
+  g_autoptr(GstCaps) opus_caps = gst_caps_from_string ("application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111");
+
+  fixture.pipeline = pipeline = gst_pipeline_new ("forward-test");
+  fixture.renegotiate = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  a = add_participant (&fixture, "a");
+  b = add_participant (&fixture, "b");
+  c = add_participant (&fixture, "c");
+  a_video = sender_pad (&fixture, a, "video");
+  a_audio = sender_pad (&fixture, a, "audio");
+  c_video = sender_pad (&fixture, c, "video");
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+
+  queues_before = count_factory (pipeline, "queue");
+  tees_before = count_factory (pipeline, "tee");
+  fixture.forward = forward = engine_media_forward_new (GST_BIN (pipeline));
+  g_object_add_weak_pointer (G_OBJECT (forward), (gpointer *) &forward);
+  g_signal_connect (forward, "renegotiate", G_CALLBACK (on_renegotiate), &fixture);
+  engine_media_forward_add_receiver (forward, "a", child (a, "webrtc"));
+  engine_media_forward_add_receiver (forward, "b", child (b, "webrtc"));
+
+  /* a's camera: forwarded to b only, depayloaded once. (A tee's request
+   * pad has no caps before data flows: the owner passes them.) */
+  g_assert_true (engine_media_forward_add_source (forward, "a", a_video, vp8_caps, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (engine_media_forward_get_n_sources (forward), ==, 1);
+  g_assert_cmpuint (engine_media_forward_get_n_slots (forward, "a"), ==, 0);
+  g_assert_cmpuint (engine_media_forward_get_n_slots (forward, "b"), ==, 1);
+  drain_main_context ();
+  g_assert_cmpuint (renegotiations (&fixture, "b"), ==, 1);
+  g_assert_cmpuint (renegotiations (&fixture, "a"), ==, 0);
+
+  /* A late receiver gets a's camera at once, in its first offer: no
+   * renegotiation asked for it. */
+  engine_media_forward_add_receiver (forward, "c", child (c, "webrtc"));
+  g_assert_cmpuint (engine_media_forward_get_n_active (forward, "c"), ==, 1);
+  g_assert_true (engine_media_forward_add_source (forward, "a", a_audio, opus_caps, &error));
+  g_assert_cmpuint (engine_media_forward_get_n_active (forward, "b"), ==, 2);
+  g_assert_cmpuint (engine_media_forward_get_n_active (forward, "c"), ==, 2);
+  g_assert_cmpuint (count_factory (pipeline, "rtpvp8depay"), ==, 1);
+  g_assert_cmpuint (count_factory (pipeline, "rtpopusdepay"), ==, 1);
+  drain_main_context ();
+  g_assert_cmpuint (renegotiations (&fixture, "b"), ==, 2);
+  g_assert_cmpuint (renegotiations (&fixture, "c"), ==, 1);
+
+  /* The forwarded tracks are labelled with a's id (the stream id the
+   * browser files them under). */
+  b_sink0 = gst_element_get_static_pad (child (b, "webrtc"), "sink_0");
+  g_assert_nonnull (b_sink0);
+  offer = msid_of (b_sink0);
+  g_assert_cmpstr (offer, ==, "a");
+  g_assert_cmpint (direction_of (b_sink0), ==, GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY);
+
+  /* b's PLIs (upstream force-key-unit on its webrtcbin's sink pad) reach
+   * a's sender, a burst merged into one now and one deferred. */
+  for (guint i = 0; i < 5; i++)
+    gst_pad_push_event (b_sink0, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, i));
+  engine_media_forward_get_keyframe_counts (forward, &passed, &merged);
+  g_assert_cmpuint (passed, ==, 1);
+  g_assert_cmpuint (merged, ==, 4);
+  g_assert_true (wait_for_sender_keyframes (&fixture));
+  g_assert_cmpint (g_atomic_int_get (&fixture.upstream_keyframes), ==, 2);
+
+  /* a leaves: its streams stop, the transceivers stay, inactive. */
+  engine_media_forward_remove_sources (forward, "a");
+  g_assert_cmpuint (engine_media_forward_get_n_sources (forward), ==, 0);
+  g_assert_cmpuint (engine_media_forward_get_n_slots (forward, "b"), ==, 2);
+  g_assert_cmpuint (engine_media_forward_get_n_active (forward, "b"), ==, 0);
+  g_assert_cmpint (direction_of (b_sink0), ==, GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE);
+  g_assert_cmpuint (count_factory (pipeline, "rtpvp8depay"), ==, 0);
+  g_assert_cmpuint (count_factory (pipeline, "tee"), ==, tees_before);
+  drain_main_context ();
+  g_assert_cmpuint (renegotiations (&fixture, "b"), ==, 3);
+
+  /* c's camera reuses b's inactive video transceiver, relabelled. */
+  g_assert_true (engine_media_forward_add_source (forward, "c", c_video, vp8_caps, &error));
+  g_assert_cmpuint (engine_media_forward_get_n_slots (forward, "b"), ==, 2);
+  g_assert_cmpuint (engine_media_forward_get_n_active (forward, "b"), ==, 1);
+  g_assert_cmpint (direction_of (b_sink0), ==, GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY);
+  offer_after = msid_of (b_sink0);
+  g_assert_cmpstr (offer_after, ==, "c");
+
+  /* Unsupported streams are refused with an error, not forwarded. */
+  {
+    g_autoptr(GstCaps) caps = gst_caps_from_string ("application/x-rtp,media=video,encoding-name=AV1X,payload=45");
+
+    g_assert_false (engine_media_forward_add_source (forward, "a", a_video, caps, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+    g_clear_error (&error);
+  }
+
+  engine_media_forward_remove_receiver (forward, "b");
+  g_assert_cmpuint (engine_media_forward_get_n_slots (forward, "b"), ==, 0);
+  /* Left: c's source and its slot on a. */
+  g_assert_cmpuint (count_factory (pipeline, "queue"), ==, queues_before + 2);
+  engine_media_forward_clear (forward);
+  g_assert_cmpuint (count_factory (pipeline, "queue"), ==, queues_before);
+  g_object_unref (forward);
+  drain_main_context ();
+  g_assert_null (forward);
+
+  g_object_add_weak_pointer (G_OBJECT (pipeline), (gpointer *) &pipeline);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_clear_object (&a_video);
+  g_clear_object (&a_audio);
+  g_clear_object (&c_video);
+  g_clear_object (&b_sink0);
+  gst_object_unref (fixture.pipeline);
+  g_assert_null (pipeline);
+  g_hash_table_unref (fixture.renegotiate);
+}
+
 /* LeakSanitizer (in -Db_sanitize=address builds): GLib's library
  * constructor keeps one buffer for the life of the process; everything the
  * engine allocates must be freed. Full unwinding lets the suppression see
@@ -381,6 +639,7 @@ main (int    argc,
   g_test_add ("/media/engine/stop-with-pending-keyframe", Fixture, NULL, fixture_setup, test_stop_with_pending_keyframe, fixture_teardown);
   g_test_add ("/media/engine/h264", Fixture, "h264", fixture_setup, test_h264, fixture_teardown);
   g_test_add ("/media/engine/controls", Fixture, NULL, fixture_setup, test_controls, fixture_teardown);
+  g_test_add_func ("/media/forward/build-teardown", test_forward_build_teardown);
 
   status = g_test_run ();
   gst_deinit ();
