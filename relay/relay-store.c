@@ -131,12 +131,14 @@ static const char * const migrations[] = {
   "END;"
   /* A series has one invitation, queued on its first session: every
    * occurrence the person is invited to shows it until it has its own mail. */
-  "CREATE TRIGGER outbox_series_invitation AFTER INSERT ON outbox WHEN NEW.kind = 'invitation' BEGIN"
+  "CREATE INDEX sessions_series ON sessions (series_id);"
+  "CREATE TRIGGER outbox_series_invitation AFTER INSERT ON outbox WHEN NEW.kind = 'invitation'"
+  "  AND (SELECT series_id FROM sessions WHERE id = NEW.session_id) IS NOT NULL BEGIN"
   "  UPDATE participants SET mail_id = NEW.id, mail_state = NEW.state, mail_error = NEW.last_error,"
   "    mail_attempts = NEW.attempts, mail_kind = NEW.kind"
   "  WHERE email_key = lower(NEW.recipient_email) AND (mail_id IS NULL OR mail_id <= NEW.id)"
-  "    AND session_id IN (SELECT o.id FROM sessions f JOIN sessions o ON o.series_id = f.series_id"
-  "                       WHERE f.id = NEW.session_id AND o.id != NEW.session_id);"
+  "    AND session_id IN (SELECT id FROM sessions WHERE id != NEW.session_id AND series_id ="
+  "                       (SELECT series_id FROM sessions WHERE id = NEW.session_id));"
   "END;"
   "CREATE INDEX participants_mail ON participants (mail_id) WHERE mail_id IS NOT NULL;"
   "CREATE TRIGGER outbox_mail_state_update AFTER UPDATE OF state, last_error, attempts ON outbox BEGIN"
@@ -259,7 +261,14 @@ relay_store_open_at_version (const char  *path,
                  "PRAGMA journal_mode = WAL;"
                  "PRAGMA synchronous = NORMAL;"
                  "PRAGMA foreign_keys = ON;"
-                 "PRAGMA temp_store = MEMORY;", error))
+                 "PRAGMA temp_store = MEMORY;"
+                 /* Pages read through a mapping, not a pread each, after the
+                  * mail worker's writes invalidate this connection's cache. */
+                 "PRAGMA mmap_size = 268435456;"
+                 /* The mail worker's connection checkpoints the WAL (every
+                  * 1000 pages, on its own thread); the API's main loop does
+                  * only when the worker has fallen far behind. */
+                 "PRAGMA wal_autocheckpoint = 10000;", error))
     {
       g_prefix_error (error, "Cannot use database %s: ", path);
       return NULL;
