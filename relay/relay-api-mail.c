@@ -90,11 +90,7 @@ handle_resend (RelayRequest *request)
     }
   g_message ("Resending %d message(s) of session %s", count, session->id);
 
-  g_clear_pointer (&session, omni_session_free);
-  session = relay_api_load_owned_session (request, &error);
-  if (session == NULL)
-    goto failed;
-  relay_api_reply_session (request, 202, session);
+  relay_api_reply_stored_session (request, 202);
   return;
 
 failed:

@@ -61,6 +61,19 @@ relay_api_reply_session (RelayRequest      *request,
   relay_request_reply_json_text (request, status, text);
 }
 
+void
+relay_api_reply_stored_session (RelayRequest *request,
+                                guint         status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) session = relay_api_load_owned_session (request, &error);
+
+  if (session == NULL)
+    relay_request_reply_error (request, error);
+  else
+    relay_api_reply_session (request, status, session);
+}
+
 static void
 handle_me (RelayRequest *request)
 {
@@ -425,11 +438,7 @@ finish_update (RelayRequest       *request,
     goto failed;
   relay_mail_wake (app->mail);
 
-  g_clear_pointer (&session, omni_session_free);
-  session = relay_api_load_owned_session (request, &error);
-  if (session == NULL)
-    goto failed;
-  relay_api_reply_session (request, 200, session);
+  relay_api_reply_stored_session (request, 200);
   return;
 
 failed:
@@ -549,11 +558,7 @@ handle_add_participants (RelayRequest *request)
     goto failed;
   relay_mail_wake (app->mail);
 
-  g_clear_pointer (&session, omni_session_free);
-  session = relay_api_load_owned_session (request, &error);
-  if (session == NULL)
-    goto failed;
-  relay_api_reply_session (request, added->len > 0 ? 201 : 200, session);
+  relay_api_reply_stored_session (request, added->len > 0 ? 201 : 200);
   return;
 
 failed:
@@ -615,14 +620,23 @@ check_transition (const OmniSession  *session,
 
 /* The host's start answer carries its TURN credentials, like a guest's join answer. */
 static void
-reply_started_session (RelayRequest      *request,
-                       const OmniSession *session)
+reply_started_session (RelayRequest *request)
 {
   RelayApp *app = relay_request_get_app (request);
-  g_autoptr(JsonNode) node = omni_session_to_json_node (session, app->public_url, omni_time_now_ms ());
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OmniSession) session = relay_api_load_owned_session (request, &error);
+  g_autoptr(JsonNode) node = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) extra = NULL;
-  JsonObject *object = json_node_get_object (node);
+  JsonObject *object;
+
+  if (session == NULL)
+    {
+      relay_request_reply_error (request, error);
+      return;
+    }
+  node = omni_session_to_json_node (session, app->public_url, omni_time_now_ms ());
+  object = json_node_get_object (node);
 
   json_builder_begin_object (builder);
   relay_app_add_ice_servers (app, builder, session->host_id);
@@ -665,14 +679,10 @@ transition (RelayRequest      *request,
   g_message ("Session %s is now %s", session->id, omni_session_status_to_string (target));
   /* Waiting join pages hear a start; an ended session's sockets close. */
   relay_signal_session_changed (app->signal, session->id);
-  g_clear_pointer (&session, omni_session_free);
-  session = relay_api_load_owned_session (request, &error);
-  if (session == NULL)
-    goto failed;
   if (target == OMNI_SESSION_STATUS_LIVE && app->turn != NULL)
-    reply_started_session (request, session);
+    reply_started_session (request);
   else
-    relay_api_reply_session (request, 200, session);
+    relay_api_reply_stored_session (request, 200);
   return;
 
 failed:

@@ -13,6 +13,10 @@ OmniSession *relay_api_load_owned_session (RelayRequest  *request,
 void         relay_api_reply_session      (RelayRequest      *request,
                                            guint              status,
                                            const OmniSession *session);
+/* Reads the caller's session again, as the change just committed left it,
+ * and replies with it (or with the error). */
+void         relay_api_reply_stored_session (RelayRequest *request,
+                                             guint         status);
 /* Sets a 404 "Session not found" error. */
 void         relay_api_set_session_not_found (GError **error);
 

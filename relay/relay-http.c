@@ -117,27 +117,44 @@ relay_request_set_header (RelayRequest *request,
   soup_message_headers_replace (soup_server_message_get_response_headers (request->msg), name, value);
 }
 
+/* Every reply: exactly one per request, never sniffed, and the connection
+ * resumes if the handler paused it for async work. */
+static SoupMessageHeaders *
+begin_reply (RelayRequest *request,
+             guint         status)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (request->msg);
+
+  request->replied = TRUE;
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_server_message_set_status (request->msg, status, NULL);
+  return headers;
+}
+
+static void
+end_reply (RelayRequest *request)
+{
+  if (request->paused)
+    {
+      request->paused = FALSE;
+      soup_server_message_unpause (request->msg);
+    }
+}
+
 static void
 finish_reply (RelayRequest *request,
               guint         status,
               char         *data,
               gsize         len)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (request->msg);
+  SoupMessageHeaders *headers;
 
   g_return_if_fail (!request->replied);
-  request->replied = TRUE;
-
-  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  headers = begin_reply (request, status);
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
-  soup_server_message_set_status (request->msg, status, NULL);
   soup_server_message_set_response (request->msg, "application/json; charset=utf-8",
                                     SOUP_MEMORY_TAKE, data, len);
-  if (request->paused)
-    {
-      request->paused = FALSE;
-      soup_server_message_unpause (request->msg);
-    }
+  end_reply (request);
 }
 
 void
@@ -175,21 +192,14 @@ relay_request_reply_bytes (RelayRequest *request,
                            const char   *content_type,
                            GBytes       *bytes)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (request->msg);
+  SoupMessageHeaders *headers;
 
   g_return_if_fail (!request->replied);
-  request->replied = TRUE;
-
-  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  headers = begin_reply (request, status);
   soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
-  soup_server_message_set_status (request->msg, status, NULL);
   soup_message_headers_replace (headers, "Content-Type", content_type);
   soup_message_body_append_bytes (soup_server_message_get_response_body (request->msg), bytes);
-  if (request->paused)
-    {
-      request->paused = FALSE;
-      soup_server_message_unpause (request->msg);
-    }
+  end_reply (request);
 }
 
 static void

@@ -21,9 +21,9 @@ host_from_row (sqlite3_stmt *stmt)
 {
   RelayHost *host = g_new0 (RelayHost, 1);
 
-  host->id = relay_store_column_dup (stmt, 0);
-  host->email = relay_store_column_dup (stmt, 1);
-  host->name = relay_store_column_dup (stmt, 2);
+  host->id = omni_sqlite_column_dup (stmt, 0);
+  host->email = omni_sqlite_column_dup (stmt, 1);
+  host->name = omni_sqlite_column_dup (stmt, 2);
   host->admin = sqlite3_column_int (stmt, 3) != 0;
   host->created_at = sqlite3_column_int64 (stmt, 4);
   host->revoked_at = sqlite3_column_int64 (stmt, 5);
@@ -54,11 +54,11 @@ relay_store_host_add (RelayStore  *store,
   host->admin = admin;
   host->created_at = omni_time_now_ms ();
 
-  relay_store_bind_text (stmt, 1, host->id);
-  relay_store_bind_text (stmt, 2, email);
-  relay_store_bind_text (stmt, 3, name);
+  omni_sqlite_bind_text (stmt, 1, host->id);
+  omni_sqlite_bind_text (stmt, 2, email);
+  omni_sqlite_bind_text (stmt, 3, name);
   sqlite3_bind_int (stmt, 4, admin ? 1 : 0);
-  relay_store_bind_text (stmt, 5, token_hash);
+  omni_sqlite_bind_text (stmt, 5, token_hash);
   sqlite3_bind_int64 (stmt, 6, host->created_at);
 
   rc = sqlite3_step (stmt);
@@ -91,7 +91,7 @@ relay_store_host_find_by_token (RelayStore  *store,
                               " WHERE token_hash = ? AND revoked_at IS NULL", error);
   if (stmt == NULL)
     return NULL;
-  relay_store_bind_text (stmt, 1, token_hash);
+  omni_sqlite_bind_text (stmt, 1, token_hash);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     host = host_from_row (stmt);
@@ -138,7 +138,7 @@ relay_store_host_revoke (RelayStore  *store,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, omni_time_now_ms ());
-  relay_store_bind_text (stmt, 2, email_or_id);
+  omni_sqlite_bind_text (stmt, 2, email_or_id);
   if (!relay_store_exec_stmt (store, stmt, error))
     return FALSE;
   if (sqlite3_changes (relay_store_get_db (store)) == 0)

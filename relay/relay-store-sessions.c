@@ -44,13 +44,13 @@ session_from_row (sqlite3_stmt *stmt)
 {
   OmniSession *s = omni_session_new ();
 
-  s->id = relay_store_column_dup (stmt, 0);
-  s->host_id = relay_store_column_dup (stmt, 1);
-  s->host_name = relay_store_column_dup (stmt, 2);
-  s->host_email = relay_store_column_dup (stmt, 3);
-  s->title = relay_store_column_dup (stmt, 4);
-  s->description = relay_store_column_dup (stmt, 5);
-  s->agenda = relay_store_column_dup (stmt, 6);
+  s->id = omni_sqlite_column_dup (stmt, 0);
+  s->host_id = omni_sqlite_column_dup (stmt, 1);
+  s->host_name = omni_sqlite_column_dup (stmt, 2);
+  s->host_email = omni_sqlite_column_dup (stmt, 3);
+  s->title = omni_sqlite_column_dup (stmt, 4);
+  s->description = omni_sqlite_column_dup (stmt, 5);
+  s->agenda = omni_sqlite_column_dup (stmt, 6);
   if (!omni_session_type_from_string ((const char *) sqlite3_column_text (stmt, 7), &s->type))
     s->type = OMNI_SESSION_TYPE_MEETING;
   if (!omni_session_status_from_string ((const char *) sqlite3_column_text (stmt, 8), &s->status))
@@ -68,9 +68,9 @@ session_from_row (sqlite3_stmt *stmt)
   s->requires_approval = sqlite3_column_int (stmt, 19);
   s->has_password = sqlite3_column_type (stmt, COL_PASSWORD_HASH) != SQLITE_NULL;
   s->allowed_domains = split_domains ((const char *) sqlite3_column_text (stmt, 21));
-  s->access_link = relay_store_column_dup (stmt, 22);
-  s->related_ticket = relay_store_column_dup (stmt, 23);
-  s->series_id = relay_store_column_dup (stmt, 24);
+  s->access_link = omni_sqlite_column_dup (stmt, 22);
+  s->related_ticket = omni_sqlite_column_dup (stmt, 23);
+  s->series_id = omni_sqlite_column_dup (stmt, 24);
   s->series_index = sqlite3_column_int (stmt, 25);
   s->series_count = sqlite3_column_int (stmt, 26);
   s->created_at = sqlite3_column_int64 (stmt, 27);
@@ -83,19 +83,19 @@ participant_from_row (sqlite3_stmt *stmt)
 {
   OmniParticipant *p = omni_participant_new ();
 
-  p->id = relay_store_column_dup (stmt, 0);
-  p->email = relay_store_column_dup (stmt, 1);
-  p->name = relay_store_column_dup (stmt, 2);
+  p->id = omni_sqlite_column_dup (stmt, 0);
+  p->email = omni_sqlite_column_dup (stmt, 1);
+  p->name = omni_sqlite_column_dup (stmt, 2);
   p->invited = sqlite3_column_int (stmt, 3) != 0;
-  p->state = relay_store_column_dup (stmt, 4);
+  p->state = omni_sqlite_column_dup (stmt, 4);
   p->joined_at = sqlite3_column_int64 (stmt, 5);
   p->left_at = sqlite3_column_int64 (stmt, 6);
   p->duration_ms = sqlite3_column_int64 (stmt, 7);
   p->in_call_since = sqlite3_column_int64 (stmt, 8);
-  p->mail_state = relay_store_column_dup (stmt, 9);
-  p->mail_error = relay_store_column_dup (stmt, 10);
+  p->mail_state = omni_sqlite_column_dup (stmt, 9);
+  p->mail_error = omni_sqlite_column_dup (stmt, 10);
   p->mail_attempts = sqlite3_column_int (stmt, 11);
-  p->mail_kind = relay_store_column_dup (stmt, 12);
+  p->mail_kind = omni_sqlite_column_dup (stmt, 12);
   return p;
 }
 
@@ -111,7 +111,7 @@ load_participants (RelayStore   *store,
                               " WHERE p.session_id = ? ORDER BY p.position", error);
   if (stmt == NULL)
     return FALSE;
-  relay_store_bind_text (stmt, 1, session->id);
+  omni_sqlite_bind_text (stmt, 1, session->id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (session->participants, participant_from_row (stmt));
   sqlite3_reset (stmt);
@@ -143,13 +143,13 @@ insert_participant (RelayStore   *store,
                               " ?3, ?4, ?5, ?6, ?7)", error);
   if (stmt == NULL)
     return FALSE;
-  relay_store_bind_text (stmt, 1, id);
-  relay_store_bind_text (stmt, 2, session_id);
-  relay_store_bind_text (stmt, 3, email);
-  relay_store_bind_text (stmt, 4, email_key);
-  relay_store_bind_text (stmt, 5, name);
+  omni_sqlite_bind_text (stmt, 1, id);
+  omni_sqlite_bind_text (stmt, 2, session_id);
+  omni_sqlite_bind_text (stmt, 3, email);
+  omni_sqlite_bind_text (stmt, 4, email_key);
+  omni_sqlite_bind_text (stmt, 5, name);
   sqlite3_bind_int (stmt, 6, invited ? 1 : 0);
-  relay_store_bind_text (stmt, 7, state);
+  omni_sqlite_bind_text (stmt, 7, state);
   return relay_store_exec_stmt (store, stmt, error);
 }
 
@@ -163,10 +163,10 @@ bind_editable_fields (sqlite3_stmt      *stmt,
 {
   int i = first;
 
-  relay_store_bind_text (stmt, i++, s->title);
-  relay_store_bind_text (stmt, i++, s->description);
-  relay_store_bind_text (stmt, i++, s->agenda);
-  relay_store_bind_text (stmt, i++, omni_session_type_to_string (s->type));
+  omni_sqlite_bind_text (stmt, i++, s->title);
+  omni_sqlite_bind_text (stmt, i++, s->description);
+  omni_sqlite_bind_text (stmt, i++, s->agenda);
+  omni_sqlite_bind_text (stmt, i++, omni_session_type_to_string (s->type));
   sqlite3_bind_int64 (stmt, i++, s->scheduled_start);
   sqlite3_bind_int64 (stmt, i++, s->scheduled_end);
   sqlite3_bind_int (stmt, i++, s->max_participants);
@@ -175,9 +175,9 @@ bind_editable_fields (sqlite3_stmt      *stmt,
   sqlite3_bind_int (stmt, i++, s->enable_chat);
   sqlite3_bind_int (stmt, i++, s->waiting_room_enabled);
   sqlite3_bind_int (stmt, i++, s->requires_approval);
-  relay_store_bind_text (stmt, i++, password_hash);
-  relay_store_bind_text (stmt, i++, domains);
-  relay_store_bind_text (stmt, i++, s->related_ticket);
+  omni_sqlite_bind_text (stmt, i++, password_hash);
+  omni_sqlite_bind_text (stmt, i++, domains);
+  omni_sqlite_bind_text (stmt, i++, s->related_ticket);
 }
 
 gboolean
@@ -202,12 +202,12 @@ relay_store_session_insert (RelayStore        *store,
   if (stmt == NULL)
     return FALSE;
 
-  relay_store_bind_text (stmt, 1, s->id);
-  relay_store_bind_text (stmt, 2, s->host_id);
+  omni_sqlite_bind_text (stmt, 1, s->id);
+  omni_sqlite_bind_text (stmt, 2, s->host_id);
   bind_editable_fields (stmt, 3, s, password_hash, domains);
-  relay_store_bind_text (stmt, 18, omni_session_status_to_string (s->status));
-  relay_store_bind_text (stmt, 19, s->access_link);
-  relay_store_bind_text (stmt, 20, s->series_id);
+  omni_sqlite_bind_text (stmt, 18, omni_session_status_to_string (s->status));
+  omni_sqlite_bind_text (stmt, 19, s->access_link);
+  omni_sqlite_bind_text (stmt, 20, s->series_id);
   sqlite3_bind_int (stmt, 21, s->series_index);
   sqlite3_bind_int (stmt, 22, s->series_count);
   sqlite3_bind_int64 (stmt, 23, now_ms);
@@ -257,13 +257,13 @@ get_one (RelayStore   *store,
   if (stmt == NULL)
     return NULL;
   began = read_begin (store);
-  relay_store_bind_text (stmt, 1, key);
+  omni_sqlite_bind_text (stmt, 1, key);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     {
       session = session_from_row (stmt);
       if (out_password_hash != NULL)
-        *out_password_hash = relay_store_column_dup (stmt, COL_PASSWORD_HASH);
+        *out_password_hash = omni_sqlite_column_dup (stmt, COL_PASSWORD_HASH);
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -310,10 +310,10 @@ static void
 bind_filter (sqlite3_stmt             *stmt,
              const RelaySessionFilter *filter)
 {
-  relay_store_bind_text (stmt, 1, filter->host_id);
+  omni_sqlite_bind_text (stmt, 1, filter->host_id);
   sqlite3_bind_int (stmt, 2, filter->upcoming ? 1 : 0);
   sqlite3_bind_int64 (stmt, 3, filter->now_ms);
-  relay_store_bind_text (stmt, 4, filter->status >= 0 ? omni_session_status_to_string (filter->status) : NULL);
+  omni_sqlite_bind_text (stmt, 4, filter->status >= 0 ? omni_session_status_to_string (filter->status) : NULL);
   relay_store_bind_time (stmt, 5, filter->from_ms);
   relay_store_bind_time (stmt, 6, filter->to_ms);
 }
@@ -340,7 +340,7 @@ count_sessions (RelayStore               *store,
                                   "    AND scheduled_end > ?2)", error);
       if (stmt == NULL)
         return FALSE;
-      relay_store_bind_text (stmt, 1, filter->host_id);
+      omni_sqlite_bind_text (stmt, 1, filter->host_id);
       sqlite3_bind_int64 (stmt, 2, filter->now_ms);
     }
   else
@@ -432,7 +432,7 @@ relay_store_session_update (RelayStore        *store,
                               " WHERE id = ?1", error);
   if (stmt == NULL)
     return FALSE;
-  relay_store_bind_text (stmt, 1, s->id);
+  omni_sqlite_bind_text (stmt, 1, s->id);
   bind_editable_fields (stmt, 2, s, password_hash, domains);
   sqlite3_bind_int (stmt, 17, times_changed ? 1 : 0);
   sqlite3_bind_int64 (stmt, 18, now_ms);
@@ -456,8 +456,8 @@ relay_store_session_set_status (RelayStore        *store,
                               " WHERE id = ?1", error);
   if (stmt == NULL)
     return FALSE;
-  relay_store_bind_text (stmt, 1, id);
-  relay_store_bind_text (stmt, 2, omni_session_status_to_string (status));
+  omni_sqlite_bind_text (stmt, 1, id);
+  omni_sqlite_bind_text (stmt, 2, omni_session_status_to_string (status));
   sqlite3_bind_int64 (stmt, 3, now_ms);
   return relay_store_exec_stmt (store, stmt, error);
 }
@@ -483,8 +483,8 @@ relay_store_session_add_invitees (RelayStore  *store,
                                   " WHERE session_id = ? AND email_key = ? AND invited = 0", error);
       if (stmt == NULL)
         return NULL;
-      relay_store_bind_text (stmt, 1, session_id);
-      relay_store_bind_text (stmt, 2, email_key);
+      omni_sqlite_bind_text (stmt, 1, session_id);
+      omni_sqlite_bind_text (stmt, 2, email_key);
       if (!relay_store_exec_stmt (store, stmt, error))
         return NULL;
       if (sqlite3_changes (relay_store_get_db (store)) > 0)
@@ -497,8 +497,8 @@ relay_store_session_add_invitees (RelayStore  *store,
                                   "SELECT 1 FROM participants WHERE session_id = ? AND email_key = ?", error);
       if (stmt == NULL)
         return NULL;
-      relay_store_bind_text (stmt, 1, session_id);
-      relay_store_bind_text (stmt, 2, email_key);
+      omni_sqlite_bind_text (stmt, 1, session_id);
+      omni_sqlite_bind_text (stmt, 2, email_key);
       rc = sqlite3_step (stmt);
       sqlite3_reset (stmt);
       if (rc == SQLITE_ROW)
@@ -524,8 +524,8 @@ find_participant (RelayStore  *store,
 
   if (stmt == NULL)
     return NULL;
-  relay_store_bind_text (stmt, 1, session_id);
-  relay_store_bind_text (stmt, 2, key);
+  omni_sqlite_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 2, key);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     p = participant_from_row (stmt);
@@ -580,11 +580,11 @@ relay_store_guest_join (RelayStore  *store,
                               " WHERE session_id = ?1 AND email_key = ?2", error);
   if (stmt == NULL)
     return NULL;
-  relay_store_bind_text (stmt, 1, session_id);
-  relay_store_bind_text (stmt, 2, email_key);
-  relay_store_bind_text (stmt, 3, name);
-  relay_store_bind_text (stmt, 4, state);
-  relay_store_bind_text (stmt, 5, token_hash);
+  omni_sqlite_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 2, email_key);
+  omni_sqlite_bind_text (stmt, 3, name);
+  omni_sqlite_bind_text (stmt, 4, state);
+  omni_sqlite_bind_text (stmt, 5, token_hash);
   sqlite3_bind_int (stmt, 6, admitted ? 1 : 0);
   sqlite3_bind_int64 (stmt, 7, now_ms);
   if (!relay_store_exec_stmt (store, stmt, error))
@@ -598,7 +598,7 @@ relay_store_guest_join (RelayStore  *store,
                                   "  AND in_call_since IS NOT NULL)) WHERE id = ?1", error);
       if (stmt == NULL)
         return NULL;
-      relay_store_bind_text (stmt, 1, session_id);
+      omni_sqlite_bind_text (stmt, 1, session_id);
       if (!relay_store_exec_stmt (store, stmt, error))
         return NULL;
     }
@@ -634,8 +634,8 @@ relay_store_guest_leave (RelayStore  *store,
                               error);
   if (stmt == NULL)
     return FALSE;
-  relay_store_bind_text (stmt, 1, session_id);
-  relay_store_bind_text (stmt, 2, participant_id);
+  omni_sqlite_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 2, participant_id);
   sqlite3_bind_int64 (stmt, 3, now_ms);
   return relay_store_exec_stmt (store, stmt, error);
 }
@@ -654,7 +654,7 @@ relay_store_session_count_guests (RelayStore  *store,
                               " AND (in_call_since IS NOT NULL OR (? AND state = 'waiting'))", error);
   if (stmt == NULL)
     return -1;
-  relay_store_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 1, session_id);
   sqlite3_bind_int (stmt, 2, include_waiting ? 1 : 0);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     count = sqlite3_column_int (stmt, 0);
@@ -677,7 +677,7 @@ relay_store_session_close_calls (RelayStore  *store,
                               " WHERE session_id = ?1 AND state IN ('admitted', 'waiting')", error);
   if (stmt == NULL)
     return FALSE;
-  relay_store_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 1, session_id);
   sqlite3_bind_int64 (stmt, 2, now_ms);
   return relay_store_exec_stmt (store, stmt, error);
 }

@@ -24,21 +24,21 @@ relay_store_signal_find_guest (RelayStore  *store,
                               " FROM participants WHERE guest_token_hash = ?", error);
   if (stmt == NULL)
     return NULL;
-  relay_store_bind_text (stmt, 1, token_hash);
+  omni_sqlite_bind_text (stmt, 1, token_hash);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     {
       p = omni_participant_new ();
-      p->id = relay_store_column_dup (stmt, 0);
-      p->email = relay_store_column_dup (stmt, 1);
-      p->name = relay_store_column_dup (stmt, 2);
-      p->state = relay_store_column_dup (stmt, 3);
+      p->id = omni_sqlite_column_dup (stmt, 0);
+      p->email = omni_sqlite_column_dup (stmt, 1);
+      p->name = omni_sqlite_column_dup (stmt, 2);
+      p->state = omni_sqlite_column_dup (stmt, 3);
       p->joined_at = sqlite3_column_int64 (stmt, 4);
       p->left_at = sqlite3_column_int64 (stmt, 5);
       p->duration_ms = sqlite3_column_int64 (stmt, 6);
       p->in_call_since = sqlite3_column_int64 (stmt, 7);
       if (out_session_id != NULL)
-        *out_session_id = relay_store_column_dup (stmt, 8);
+        *out_session_id = omni_sqlite_column_dup (stmt, 8);
     }
   else if (rc != SQLITE_DONE)
     relay_store_set_error (store, error, "Cannot read the guest");
@@ -77,8 +77,8 @@ relay_store_signal_enter_call (RelayStore  *store,
                               " WHERE session_id = ?1 AND id = ?2", error);
   if (stmt == NULL)
     goto failed;
-  relay_store_bind_text (stmt, 1, session_id);
-  relay_store_bind_text (stmt, 2, participant_id);
+  omni_sqlite_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 2, participant_id);
   sqlite3_bind_int64 (stmt, 3, now_ms);
   if (!run_in_transaction (store, stmt, error))
     return FALSE;
@@ -90,7 +90,7 @@ relay_store_signal_enter_call (RelayStore  *store,
                               "  AND in_call_since IS NOT NULL)) WHERE id = ?1", error);
   if (stmt == NULL)
     goto failed;
-  relay_store_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 1, session_id);
   if (!run_in_transaction (store, stmt, error))
     return FALSE;
   return relay_store_commit (store, error);
@@ -113,8 +113,8 @@ relay_store_signal_set_waiting (RelayStore  *store,
                               " WHERE session_id = ?1 AND id = ?2 AND in_call_since IS NULL", error);
   if (stmt == NULL)
     return FALSE;
-  relay_store_bind_text (stmt, 1, session_id);
-  relay_store_bind_text (stmt, 2, participant_id);
+  omni_sqlite_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 2, participant_id);
   return relay_store_exec_stmt (store, stmt, error);
 }
 
@@ -140,9 +140,9 @@ relay_store_signal_close (RelayStore  *store,
                               " WHERE session_id = ?1 AND id = ?2", error);
   if (stmt == NULL)
     return FALSE;
-  relay_store_bind_text (stmt, 1, session_id);
-  relay_store_bind_text (stmt, 2, participant_id);
+  omni_sqlite_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 2, participant_id);
   sqlite3_bind_int64 (stmt, 3, now_ms);
-  relay_store_bind_text (stmt, 4, final_state);
+  omni_sqlite_bind_text (stmt, 4, final_state);
   return relay_store_exec_stmt (store, stmt, error);
 }

@@ -378,17 +378,6 @@ relay_store_rollback (RelayStore *store)
 }
 
 void
-relay_store_bind_text (sqlite3_stmt *stmt,
-                       int           index,
-                       const char   *text)
-{
-  if (text == NULL)
-    sqlite3_bind_null (stmt, index);
-  else
-    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
-}
-
-void
 relay_store_bind_time (sqlite3_stmt *stmt,
                        int           index,
                        gint64        value)
@@ -397,13 +386,6 @@ relay_store_bind_time (sqlite3_stmt *stmt,
     sqlite3_bind_null (stmt, index);
   else
     sqlite3_bind_int64 (stmt, index, value);
-}
-
-char *
-relay_store_column_dup (sqlite3_stmt *stmt,
-                        int           column)
-{
-  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
 }
 
 char *

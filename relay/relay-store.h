@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <sqlite3.h>
 
+#include "omni-sqlite.h"
+
 #include "omni-session.h"
 
 G_BEGIN_DECLS
@@ -43,17 +45,11 @@ void          relay_store_set_error   (RelayStore  *store,
                                        GError     **error,
                                        const char  *what);
 
-/* Binds text or NULL. */
-void          relay_store_bind_text   (sqlite3_stmt *stmt,
-                                       int           index,
-                                       const char   *text);
+/* Text binding and reading: omni_sqlite_bind_text, omni_sqlite_column_dup. */
 /* Binds an integer, or NULL when value is 0 (times not yet known). */
 void          relay_store_bind_time   (sqlite3_stmt *stmt,
                                        int           index,
                                        gint64        value);
-char         *relay_store_column_dup  (sqlite3_stmt *stmt,
-                                       int           column);
-
 /* A new random id: 24 hex digits, like the seed's Mongo ids. */
 char         *relay_store_new_id      (void);
 

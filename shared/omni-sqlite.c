@@ -27,3 +27,21 @@ omni_sqlite_set_busy_wait (sqlite3 *db,
 {
   sqlite3_busy_handler (db, busy_wait, GUINT_TO_POINTER (timeout_ms));
 }
+
+void
+omni_sqlite_bind_text (sqlite3_stmt *stmt,
+                       int           index,
+                       const char   *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+char *
+omni_sqlite_column_dup (sqlite3_stmt *stmt,
+                        int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}

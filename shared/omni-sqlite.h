@@ -10,7 +10,15 @@ G_BEGIN_DECLS
  * first. sqlite3_busy_timeout sleeps a whole millisecond and more between
  * tries, which stalls the relay's main loop each time its mail worker holds
  * the write lock for a few microseconds. */
-void omni_sqlite_set_busy_wait (sqlite3 *db,
-                                guint    timeout_ms);
+void  omni_sqlite_set_busy_wait (sqlite3 *db,
+                                 guint    timeout_ms);
+
+/* NULL binds SQL NULL; the text is copied. */
+void  omni_sqlite_bind_text     (sqlite3_stmt *stmt,
+                                 int           index,
+                                 const char   *text);
+/* A copy of a text column; NULL for SQL NULL. */
+char *omni_sqlite_column_dup    (sqlite3_stmt *stmt,
+                                 int           column);
 
 G_END_DECLS

@@ -133,17 +133,6 @@ prepare (sqlite3     *db,
   return stmt;
 }
 
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           index,
-           const char   *text)
-{
-  if (text == NULL)
-    sqlite3_bind_null (stmt, index);
-  else
-    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
-}
-
 static gboolean
 step_done (sqlite3       *db,
            sqlite3_stmt  *stmt,
@@ -155,13 +144,6 @@ step_done (sqlite3       *db,
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     return set_db_error (db, error, "Cannot write the mail outbox");
   return TRUE;
-}
-
-static char *
-column_dup (sqlite3_stmt *stmt,
-            int           column)
-{
-  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
 }
 
 sqlite3 *
@@ -235,11 +217,11 @@ load_recipients (sqlite3        *db,
                       " ORDER BY position", error);
   if (stmt == NULL)
     return NULL;
-  bind_text (stmt, 1, session_id);
-  bind_text (stmt, 2, relay_mail_kind_to_string (kind));
+  omni_sqlite_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 2, relay_mail_kind_to_string (kind));
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      Recipient r = { column_dup (stmt, 0), column_dup (stmt, 1) };
+      Recipient r = { omni_sqlite_column_dup (stmt, 0), omni_sqlite_column_dup (stmt, 1) };
       g_array_append_val (recipients, r);
     }
   if (rc != SQLITE_DONE)
@@ -273,9 +255,9 @@ load_calendar_identity (RelayMail          *mail,
                           " VALUES (?1, ?2 || '@' || ?3, NULL)", error);
   if (insert == NULL)
     return FALSE;
-  bind_text (insert, 1, session->series_id != NULL ? session->series_id : session->id);
-  bind_text (insert, 2, session->series_id != NULL ? session->series_id : session->id);
-  bind_text (insert, 3, mail->domain);
+  omni_sqlite_bind_text (insert, 1, session->series_id != NULL ? session->series_id : session->id);
+  omni_sqlite_bind_text (insert, 2, session->series_id != NULL ? session->series_id : session->id);
+  omni_sqlite_bind_text (insert, 3, mail->domain);
   if (!step_done (db, insert, error))
     return FALSE;
 
@@ -283,10 +265,10 @@ load_calendar_identity (RelayMail          *mail,
                         " JOIN sessions s ON s.id = c.session_id WHERE c.session_id = ?", error);
   if (select == NULL)
     return FALSE;
-  bind_text (select, 1, session->id);
+  omni_sqlite_bind_text (select, 1, session->id);
   if (sqlite3_step (select) != SQLITE_ROW)
     return set_db_error (db, error, "Cannot read the session's calendar identity");
-  *out_uid = column_dup (select, 0);
+  *out_uid = omni_sqlite_column_dup (select, 0);
   *out_recurrence_id = sqlite3_column_int64 (select, 1);
   *out_sequence = sqlite3_column_int (select, 2);
   return TRUE;
@@ -351,8 +333,8 @@ add_occurrences (RelayMail          *mail,
                       " ORDER BY s.series_index", error);
   if (stmt == NULL)
     return FALSE;
-  bind_text (stmt, 1, session->series_id);
-  bind_text (stmt, 2, email_key);
+  omni_sqlite_bind_text (stmt, 1, session->series_id);
+  omni_sqlite_bind_text (stmt, 2, email_key);
 
   json_builder_set_member_name (builder, "occurrences");
   json_builder_begin_array (builder);
@@ -421,7 +403,7 @@ supersede_queued (sqlite3     *db,
                       " WHERE session_id = ? AND state = 'queued'", error);
   if (stmt == NULL)
     return FALSE;
-  bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 1, session_id);
   return step_done (db, stmt, error);
 }
 
@@ -502,14 +484,14 @@ relay_mail_enqueue (RelayMail          *mail,
       root = json_builder_get_root (builder);
       payload = json_to_string (root, FALSE);
 
-      bind_text (insert, 1, session->id);
-      bind_text (insert, 2, relay_mail_kind_to_string (kind));
-      bind_text (insert, 3, r->email);
-      bind_text (insert, 4, r->name);
-      bind_text (insert, 5, payload);
-      bind_text (insert, 6, key);
+      omni_sqlite_bind_text (insert, 1, session->id);
+      omni_sqlite_bind_text (insert, 2, relay_mail_kind_to_string (kind));
+      omni_sqlite_bind_text (insert, 3, r->email);
+      omni_sqlite_bind_text (insert, 4, r->name);
+      omni_sqlite_bind_text (insert, 5, payload);
+      omni_sqlite_bind_text (insert, 6, key);
       sqlite3_bind_int64 (insert, 7, now);
-      bind_text (insert, 8, message_id);
+      omni_sqlite_bind_text (insert, 8, message_id);
       if (!step_done (db, insert, error))
         return FALSE;
     }
@@ -546,10 +528,10 @@ relay_mail_resend (RelayMail   *mail,
                       " ORDER BY p.position", error);
   if (stmt == NULL)
     return -1;
-  bind_text (stmt, 1, session_id);
-  bind_text (stmt, 2, email_key);
+  omni_sqlite_bind_text (stmt, 1, session_id);
+  omni_sqlite_bind_text (stmt, 2, email_key);
   sqlite3_bind_int64 (stmt, 3, now);
-  bind_text (stmt, 4, mail->domain);
+  omni_sqlite_bind_text (stmt, 4, mail->domain);
   if (!step_done (db, stmt, error))
     return -1;
   count = sqlite3_changes (db);
@@ -580,11 +562,11 @@ relay_mail_outbox_due (sqlite3  *db,
       RelayMailRow *row = g_new0 (RelayMailRow, 1);
 
       row->id = sqlite3_column_int64 (stmt, 0);
-      row->kind = column_dup (stmt, 1);
-      row->recipient_email = column_dup (stmt, 2);
-      row->recipient_name = column_dup (stmt, 3);
-      row->payload = column_dup (stmt, 4);
-      row->message_id = column_dup (stmt, 5);
+      row->kind = omni_sqlite_column_dup (stmt, 1);
+      row->recipient_email = omni_sqlite_column_dup (stmt, 2);
+      row->recipient_name = omni_sqlite_column_dup (stmt, 3);
+      row->payload = omni_sqlite_column_dup (stmt, 4);
+      row->message_id = omni_sqlite_column_dup (stmt, 5);
       row->attempts = sqlite3_column_int (stmt, 6);
       row->created_at = sqlite3_column_int64 (stmt, 7);
       g_ptr_array_add (rows, row);
@@ -643,7 +625,7 @@ relay_mail_outbox_mark_failed (sqlite3     *db,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
-  bind_text (stmt, 2, message);
+  omni_sqlite_bind_text (stmt, 2, message);
   sqlite3_bind_int64 (stmt, 3, next_attempt_ms);
   return step_done (db, stmt, error);
 }
@@ -680,19 +662,19 @@ load_due_reminders (RelayMail  *mail,
     {
       OmniSession *s = omni_session_new ();
 
-      s->id = column_dup (due, 0);
-      s->title = column_dup (due, 1);
-      s->description = column_dup (due, 2);
-      s->agenda = column_dup (due, 3);
+      s->id = omni_sqlite_column_dup (due, 0);
+      s->title = omni_sqlite_column_dup (due, 1);
+      s->description = omni_sqlite_column_dup (due, 2);
+      s->agenda = omni_sqlite_column_dup (due, 3);
       if (!omni_session_type_from_string ((const char *) sqlite3_column_text (due, 4), &s->type))
         s->type = OMNI_SESSION_TYPE_MEETING;
       s->scheduled_start = sqlite3_column_int64 (due, 5);
       s->scheduled_end = sqlite3_column_int64 (due, 6);
-      s->access_link = column_dup (due, 7);
+      s->access_link = omni_sqlite_column_dup (due, 7);
       s->has_password = sqlite3_column_int (due, 8) != 0;
-      s->series_id = column_dup (due, 9);
-      s->host_name = column_dup (due, 10);
-      s->host_email = column_dup (due, 11);
+      s->series_id = omni_sqlite_column_dup (due, 9);
+      s->host_name = omni_sqlite_column_dup (due, 10);
+      s->host_email = omni_sqlite_column_dup (due, 11);
       g_ptr_array_add (sessions, s);
     }
   if (rc != SQLITE_DONE)
@@ -786,8 +768,8 @@ relay_mail_outbox_list (sqlite3     *db,
                       " ORDER BY id DESC LIMIT ?3 OFFSET ?4", error);
   if (stmt == NULL)
     return NULL;
-  bind_text (stmt, 1, state);
-  bind_text (stmt, 2, session_id);
+  omni_sqlite_bind_text (stmt, 1, state);
+  omni_sqlite_bind_text (stmt, 2, session_id);
   sqlite3_bind_int (stmt, 3, limit);
   sqlite3_bind_int (stmt, 4, offset);
 
