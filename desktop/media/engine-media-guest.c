@@ -42,6 +42,7 @@ struct _EngineMediaGuest
   GstElement   *audio_volume;
   gboolean      muted;
   gboolean      shut_down;
+  GstPromise   *local_description;    /* the last set-local-description's, until shutdown */
   gint          frames_decoded;       /* atomic */
   gint          audio_decoded;        /* atomic */
   int           state;                /* GstWebRTCPeerConnectionState */
@@ -213,6 +214,11 @@ on_offer_created (GstPromise *promise,
       return;
     }
   gst_promise_unref (promise);
+  if (g_atomic_int_get (&self->shut_down))
+    {
+      gst_webrtc_session_description_free (offer);
+      return;
+    }
   if (self->forward != NULL)
     engine_media_forward_fix_offer (self->forward, self->id, offer->sdp);
   /* Queued for sending before the local description starts ICE
@@ -220,8 +226,15 @@ on_offer_created (GstPromise *promise,
    * would land in the guest's old peer connection and be lost. */
   text = gst_sdp_message_as_text (offer->sdp);
   post (self, SIGNAL_OFFER, text, 0, NULL);
-  /* A real promise, not NULL: webrtcbin 1.22 leaks its reply otherwise. */
+  /* A real promise, not NULL: webrtcbin 1.22 leaks its reply otherwise.
+   * Kept: a guest torn down before webrtcbin got to it must interrupt it,
+   * as webrtcbin 1.22 drops its queued operations without answering. */
   promise = gst_promise_new ();
+  g_mutex_lock (&self->lock);
+  if (self->local_description != NULL)
+    gst_promise_unref (self->local_description);
+  self->local_description = gst_promise_ref (promise);
+  g_mutex_unlock (&self->lock);
   g_signal_emit_by_name (self->webrtc, "set-local-description", offer, promise);
   gst_promise_unref (promise);
   gst_webrtc_session_description_free (offer);
@@ -452,6 +465,8 @@ on_stats (GstPromise *promise,
   double rtt = -1, fraction_lost = -1;
   guint64 bytes_in = 0, bytes_out = 0, packets_in = 0;
   gint64 packets_lost = 0;
+  g_autofree char *local_end = NULL;
+  g_autofree char *remote_end = NULL;
   JsonObject *object;
   int n, i;
 
@@ -507,6 +522,20 @@ on_stats (GstPromise *promise,
               fraction_lost = f;
             break;
           }
+        case GST_WEBRTC_STATS_LOCAL_CANDIDATE:
+        case GST_WEBRTC_STATS_REMOTE_CANDIDATE:
+          {
+            /* webrtcbin reports the selected pair's two ends: which path the media takes. */
+            const char *candidate_type = gst_structure_get_string (stat, "candidate-type");
+            const char *address = gst_structure_get_string (stat, "address");
+            guint port = 0;
+
+            gst_structure_get_uint (stat, "port", &port);
+            g_free (type == GST_WEBRTC_STATS_LOCAL_CANDIDATE ? local_end : remote_end);
+            *(type == GST_WEBRTC_STATS_LOCAL_CANDIDATE ? &local_end : &remote_end) =
+              g_strdup_printf ("%s %s:%u", candidate_type ? candidate_type : "?", address ? address : "?", port);
+            break;
+          }
         default:
           break;
         }
@@ -514,6 +543,11 @@ on_stats (GstPromise *promise,
   gst_promise_unref (promise);
 
   object = json_object_new ();
+  if (local_end != NULL && remote_end != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("%s → %s", local_end, remote_end);
+      json_object_set_string_member (object, "icePath", path);
+    }
   json_object_set_double_member (object, "rttMs", rtt >= 0 ? rtt * 1000.0 : -1);
   json_object_set_double_member (object, "lossOutPct", fraction_lost >= 0 ? fraction_lost * 100.0 : 0);
   json_object_set_double_member (object, "lossInPct",
@@ -562,6 +596,12 @@ engine_media_guest_dispose (GObject *object)
   EngineMediaGuest *self = ENGINE_MEDIA_GUEST (object);
 
   engine_media_guest_shutdown (self);
+  /* An offer made while shutting down may have set one more. */
+  if (self->local_description != NULL)
+    {
+      gst_promise_interrupt (self->local_description);
+      g_clear_pointer (&self->local_description, gst_promise_unref);
+    }
   for (guint i = 0; i < ENGINE_MEDIA_N_TRACKS; i++)
     g_clear_object (&self->sink_pads[i]);
   g_clear_object (&self->video_sink);
@@ -889,6 +929,8 @@ engine_media_guest_get_created_us (EngineMediaGuest *self)
 void
 engine_media_guest_shutdown (EngineMediaGuest *self)
 {
+  GstPromise *promise;
+
   g_return_if_fail (ENGINE_IS_MEDIA_GUEST (self));
 
   if (self->shut_down)
@@ -898,4 +940,14 @@ engine_media_guest_shutdown (EngineMediaGuest *self)
     g_signal_handlers_disconnect_by_data (self->webrtc, self);
   if (self->bin != NULL)
     gst_element_set_state (self->bin, GST_STATE_NULL);
+  /* After the state change, no offer is made any more: interrupting an
+   * answered promise does nothing, a pending one is marked as not wanted. */
+  g_mutex_lock (&self->lock);
+  promise = g_steal_pointer (&self->local_description);
+  g_mutex_unlock (&self->lock);
+  if (promise != NULL)
+    {
+      gst_promise_interrupt (promise);
+      gst_promise_unref (promise);
+    }
 }

@@ -7,6 +7,7 @@
 
 #include "engine-media-session.h"
 #include "engine-media-forward.h"
+#include "engine-media-screen.h"
 #include "engine-media-signal.h"
 #include "omni-signal.h"
 
@@ -56,6 +57,8 @@ struct _EngineMediaSession
   GstElement         *mic_volume;
   GstElement         *camera_valve;
   GstElement         *screen_valve;
+  EngineMediaScreen  *screen;           /* where the shared screen comes from */
+  GCancellable       *screen_request;   /* the user is picking a screen */
   guint               bus_watch;
   gboolean            mic_on;
   gboolean            camera_on;
@@ -86,6 +89,8 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+static void on_screen_lost (EngineMediaScreen *screen, const GError *error, gpointer user_data);
 
 G_DEFINE_FINAL_TYPE (EngineMediaSession, engine_media_session, G_TYPE_OBJECT)
 
@@ -271,17 +276,6 @@ mic_source (EngineMediaSession *self)
 }
 
 static char *
-screen_source (EngineMediaSession *self)
-{
-  /* Wayland needs the ScreenCast portal's PipeWire node; without it (or on
-   * a headless box) a test pattern is the shared "screen". */
-  if (self->config.screen_device && !fake_media_forced () && g_getenv ("DISPLAY") != NULL &&
-      g_getenv ("WAYLAND_DISPLAY") == NULL && have_element ("ximagesrc"))
-    return g_strdup ("ximagesrc use-damage=false");
-  return g_strdup ("videotestsrc is-live=true pattern=smpte");
-}
-
-static char *
 video_branch (EngineMediaSession *self,
               const char         *name,
               const char         *source,
@@ -330,6 +324,9 @@ on_bus_message (GstBus     *bus,
         g_autofree char *debug = NULL;
         g_autofree char *text = NULL;
 
+        /* The shared screen failing ends the share, not the call. */
+        if (self->screen != NULL && engine_media_screen_handle_error (self->screen, message))
+          break;
         gst_message_parse_error (message, &error, &debug);
         g_warning ("%s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message,
                    debug ? debug : "");
@@ -364,6 +361,22 @@ state_name (int state)
     case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return "disconnected";
     case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return "failed";
     case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return "closed";
+    default: return "unknown";
+    }
+}
+
+static const char *
+ice_state_name (GstWebRTCICEConnectionState state)
+{
+  switch (state)
+    {
+    case GST_WEBRTC_ICE_CONNECTION_STATE_NEW: return "new";
+    case GST_WEBRTC_ICE_CONNECTION_STATE_CHECKING: return "checking";
+    case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED: return "connected";
+    case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED: return "completed";
+    case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED: return "failed";
+    case GST_WEBRTC_ICE_CONNECTION_STATE_DISCONNECTED: return "disconnected";
+    case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED: return "closed";
     default: return "unknown";
     }
 }
@@ -536,12 +549,16 @@ on_guest_stats (EngineMediaGuest *guest,
 {
   EngineMediaSession *self = user_data;
   JsonObject *event = event_new (self, "stats", engine_media_guest_get_id (guest));
+  GstWebRTCICEConnectionState ice_state;
   GList *members = json_object_get_members (stats);
 
   for (GList *l = members; l != NULL; l = l->next)
     json_object_set_member (event, l->data, json_node_copy (json_object_get_member (stats, l->data)));
   g_list_free (members);
   json_object_set_string_member (event, "state", state_name (engine_media_guest_get_state (guest)));
+  /* ICE apart from the peer connection: tells a dead path from a failed DTLS. */
+  g_object_get (engine_media_guest_get_webrtcbin (guest), "ice-connection-state", &ice_state, NULL);
+  json_object_set_string_member (event, "ice", ice_state_name (ice_state));
   event_emit (self, event);
 }
 
@@ -1102,7 +1119,13 @@ engine_media_session_start_pipeline (EngineMediaSession  *self,
   }
   camera = camera_source (self);
   mic = mic_source (self);
-  screen = screen_source (self);
+  /* Wayland needs the user's pick in the ScreenCast portal: until then
+   * (and without a display) a test pattern stands in, behind the valve. */
+  self->screen = engine_media_screen_new (self->config.screen_device
+                                          ? engine_screencast_choose_backend (NULL)
+                                          : ENGINE_SCREENCAST_BACKEND_TEST);
+  g_signal_connect (self->screen, "lost", G_CALLBACK (on_screen_lost), self);
+  screen = engine_media_screen_source_description (self->screen);
   /* Fixed SSRCs, known before any packet flows: the offer's a=ssrc/msid
    * lines come from the transceiver's caps, and a track offered without
    * them lands in an unlabelled MediaStream on the guest. */
@@ -1164,6 +1187,7 @@ engine_media_session_start_pipeline (EngineMediaSession  *self,
   self->mic_volume = gst_bin_get_by_name (GST_BIN (self->pipeline), "mic-volume");
   self->camera_valve = gst_bin_get_by_name (GST_BIN (self->pipeline), "camera-valve");
   self->screen_valve = gst_bin_get_by_name (GST_BIN (self->pipeline), "screen-valve");
+  engine_media_screen_set_pipeline (self->screen, GST_BIN (self->pipeline));
   g_object_set (self->mic_volume, "mute", !self->mic_on, NULL);
   g_object_set (self->camera_valve, "drop", !self->camera_on, NULL);
   g_object_set (self->screen_valve, "drop", !self->screen_on, NULL);
@@ -1209,6 +1233,9 @@ engine_media_session_stop (EngineMediaSession *self)
   g_return_if_fail (ENGINE_IS_MEDIA_SESSION (self));
 
   g_cancellable_cancel (self->cancellable);
+  if (self->screen_request != NULL)
+    g_cancellable_cancel (self->screen_request);
+  g_clear_object (&self->screen_request);
   g_clear_handle_id (&self->stats_source, g_source_remove);
   g_clear_handle_id (&self->reconnect_source, g_source_remove);
   if (self->signal != NULL)
@@ -1232,6 +1259,13 @@ engine_media_session_stop (EngineMediaSession *self)
 
   if (self->pipeline != NULL)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
+  /* After the pipeline stopped: pipewiresrc reads the portal's fd until then. */
+  if (self->screen != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->screen, self);
+      engine_media_screen_set_pipeline (self->screen, NULL);
+      g_clear_object (&self->screen);
+    }
   /* No streaming thread is left to schedule another deferred keyframe. */
   for (guint i = 0; i < ENGINE_MEDIA_N_TRACKS; i++)
     {
@@ -1454,17 +1488,80 @@ engine_media_session_set_camera (EngineMediaSession *self,
   emit_media_event (self);
 }
 
-void
-engine_media_session_set_screen (EngineMediaSession *self,
-                                 gboolean            on)
+static void
+apply_screen (EngineMediaSession *self,
+              gboolean            on)
 {
-  g_return_if_fail (ENGINE_IS_MEDIA_SESSION (self));
-  self->screen_on = !!on;
+  self->screen_on = on;
   if (self->screen_valve != NULL)
     g_object_set (self->screen_valve, "drop", !self->screen_on, NULL);
   if (self->screen_on)
     request_keyframes (self);
   emit_media_event (self);
+}
+
+static void
+on_screen_lost (EngineMediaScreen *screen,
+                const GError      *error,
+                gpointer           user_data)
+{
+  EngineMediaSession *self = user_data;
+
+  emit_error (self, error->message);
+  apply_screen (self, FALSE);
+}
+
+static void
+on_screen_ready (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(EngineMediaSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ready = engine_media_screen_request_finish (ENGINE_MEDIA_SCREEN (source), result, &error);
+
+  /* Cancelled: the engine stopped, or sharing was turned off while the
+   * user was still choosing. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->screen_request);
+  if (!ready && !g_error_matches (error, ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_USER_CANCELLED))
+    {
+      g_autofree char *text = g_strdup_printf ("Screen sharing did not start: %s", error->message);
+
+      emit_error (self, text);
+    }
+  /* Dismissing the dialog is an answer, not an error: sharing stays off. */
+  apply_screen (self, ready);
+}
+
+void
+engine_media_session_set_screen (EngineMediaSession *self,
+                                 gboolean            on)
+{
+  g_return_if_fail (ENGINE_IS_MEDIA_SESSION (self));
+
+  if (on && self->screen != NULL && !self->screen_on &&
+      engine_media_screen_get_backend (self->screen) == ENGINE_SCREENCAST_BACKEND_PORTAL)
+    {
+      /* The user picks what to share first; the answer turns it on. */
+      if (self->screen_request == NULL)
+        {
+          self->screen_request = g_cancellable_new ();
+          event_emit (self, event_new (self, "screen-choosing", NULL));
+          engine_media_screen_request_async (self->screen, self->screen_request, on_screen_ready,
+                                             g_object_ref (self));
+        }
+      return;
+    }
+  if (self->screen_request != NULL)
+    {
+      g_cancellable_cancel (self->screen_request);
+      g_clear_object (&self->screen_request);
+    }
+  apply_screen (self, !!on);
+  if (!on && self->screen != NULL)
+    engine_media_screen_release (self->screen);
 }
 
 gboolean

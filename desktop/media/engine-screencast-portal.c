@@ -1066,8 +1066,13 @@ engine_screencast_source_description (int     fd,
   /* do-timestamp: PipeWire's timestamps are not the pipeline clock's.
    * keepalive-time: the compositor sends frames only on damage, and a
    * still screen would otherwise starve the encoder and the guests.
-   * videoconvert: PipeWire may hand BGRx/RGBx; downstream wants I420. */
-  return g_strdup_printf ("pipewiresrc fd=%d path=%u do-timestamp=true keepalive-time=1000 ! "
+   * videoconvert: PipeWire may hand BGRx/RGBx; downstream wants I420.
+   * client-name: what PipeWire's graph tools show for the stream.
+   * always-copy: videorate keeps the last frame to repeat it, and a frame
+   * still held is a buffer the compositor cannot fill again; with few in
+   * its pool the stream stalls after the first frame. */
+  return g_strdup_printf ("pipewiresrc fd=%d path=%u client-name=" ENGINE_SCREENCAST_CLIENT_NAME
+                          " always-copy=true do-timestamp=true keepalive-time=1000 ! "
                           "videoconvert", fd, node_id);
 }
 

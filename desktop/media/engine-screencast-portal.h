@@ -69,6 +69,9 @@ typedef struct {
   int      width, height;
 } EngineScreencastStream;
 
+/* The PipeWire client (and node) name of the screen stream. */
+#define ENGINE_SCREENCAST_CLIENT_NAME "omnilive-screen-share"
+
 /* "pipewiresrc fd=<fd> path=<node> … ! videoconvert": a source description
  * that gst_parse_launch accepts wherever "ximagesrc" was used. */
 char *engine_screencast_source_description (int     fd,

@@ -14,6 +14,7 @@ function assert(cond, what) { if (!cond) throw new Error('assertion failed: ' + 
 
 const relay = new Relay();
 let host, browser = null;
+const hostCriticals = [];   // of hosts already stopped
 const guests = [];
 
 async function joinGuest(link, name) {
@@ -182,6 +183,7 @@ async function run() {
   // H.264 when the host prefers it: a second session, encoded with x264.
   for (const g of guests.splice(0)) await g.close();
   await host.stop();
+  hostCriticals.push(...host.criticals());
   const h264 = await relay.createSession({});
   host = new HeadlessHost(relay, h264._id, ['--video-codec', 'h264', '--video-size', '640x360', '--video-kbps', '600']);
   await host.start();
@@ -232,8 +234,26 @@ try {
   console.log(`1..${step}`);
 } catch (e) {
   console.log(`not ok ${++step} - ${e.message.split('\n')[0]}`);
-  console.log('# ' + e.stack.replace(/\n/g, '\n# '));
-  if (host) for (const ev of host.events.filter((x) => x.event !== 'stats' && x.event !== 'host-stats').slice(-40)) console.log('# host: ' + JSON.stringify(ev));
+  console.log('# ' + e.stack.replace(/\n(# )?/g, '\n# '));
+  if (host) {
+    // The failing guest's own events first: CI shows only the head of a long log.
+    const about = (x) => x.event !== 'stats' && x.event !== 'host-stats' && (!e.guestId || x.guest === e.guestId || !x.guest);
+    for (const ev of host.events.filter(about).slice(-25)) console.log('# host (this guest): ' + JSON.stringify(ev));
+    const lastStats = host.events.filter((x) => x.event === 'stats' && x.guest === e.guestId).pop();
+    if (lastStats) console.log('# host (this guest, last stats): ' + JSON.stringify(lastStats));
+    for (const ev of host.events.filter((x) => x.event !== 'stats' && x.event !== 'host-stats').slice(-40)) console.log('# host: ' + JSON.stringify(ev));
+    console.log('# host stderr: ' + host.stderr.split('\n').slice(-15).join('\n# '));
+    // Debugging a stall by hand: every thread of the host as it is now.
+    if (process.env.OMNI_MEDIA_GDB && host.proc) {
+      const { execFileSync } = await import('node:child_process');
+      const file = `/tmp/omni-host-threads-${host.proc.pid}.txt`;
+      try {
+        const out = execFileSync('gdb', ['-p', String(host.proc.pid), '-batch', '-ex', 'thread apply all bt'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+        (await import('node:fs')).writeFileSync(file, out);
+        console.log('# host threads: ' + file);
+      } catch (err) { console.log('# gdb failed: ' + err.message); }
+    }
+  }
   process.exitCode = 1;
 } finally {
   for (const g of guests) await g.close();
@@ -242,6 +262,11 @@ try {
     const { code, signal } = await host.stop();
     if (process.exitCode !== 1 && (code !== 0 || signal)) {
       console.log(`not ok ${++step} - the host exits cleanly (code ${code}, signal ${signal})`);
+      process.exitCode = 1;
+    }
+    const criticals = [...hostCriticals, ...host.criticals()];
+    if (process.exitCode !== 1 && criticals.length > 0) {
+      console.log(`not ok ${++step} - the host logs no critical (${criticals[0]})`);
       process.exitCode = 1;
     }
   }

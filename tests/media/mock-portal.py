@@ -314,11 +314,17 @@ class MockPortal:
         session = self.session_of(sender, session_path)
         if not session['started']:
             raise PortalError(NOT_ALLOWED, 'Session not started')
-        # A real socket, as PipeWire's remote is: the client proves it got
-        # it by reading this line, and sees EOF when the session closes.
-        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        mine.sendall(('mock-pipewire %s\n' % session_path).encode())
-        session['pipewire'] = mine
+        if self.args.pipewire_socket:
+            # A test's own PipeWire daemon: the client gets a real
+            # connection to it, as the portal hands out its restricted one.
+            theirs = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            theirs.connect(self.args.pipewire_socket)
+        else:
+            # A real socket, as PipeWire's remote is: the client proves it got
+            # it by reading this line, and sees EOF when the session closes.
+            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            mine.sendall(('mock-pipewire %s\n' % session_path).encode())
+            session['pipewire'] = mine
         fd_list = Gio.UnixFDList()
         fd_list.append(theirs.fileno())   # duplicates it
         theirs.close()
@@ -348,6 +354,7 @@ def main():
     parser.add_argument('--source-types', type=int, default=3, help='AvailableSourceTypes')
     parser.add_argument('--cursor-modes', type=int, default=7, help='AvailableCursorModes')
     parser.add_argument('--node-id', type=int, default=42, help='PipeWire node of the stream')
+    parser.add_argument('--pipewire-socket', help='hand out connections to this PipeWire socket')
     parser.add_argument('--response', type=parse_response, action='append', default=[],
                         help='METHOD=CODE: answer METHOD with CODE (1 cancelled, 2 failed) '
                              'or never')

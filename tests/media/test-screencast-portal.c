@@ -435,7 +435,8 @@ test_source_description (void)
 
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
   description = engine_screencast_source_description (fds[0], 57);
-  expected = g_strdup_printf ("pipewiresrc fd=%d path=57 do-timestamp=true keepalive-time=1000 ! videoconvert",
+  expected = g_strdup_printf ("pipewiresrc fd=%d path=57 client-name=omnilive-screen-share always-copy=true "
+                              "do-timestamp=true keepalive-time=1000 ! videoconvert",
                               fds[0]);
   g_assert_cmpstr (description, ==, expected);
   bin = gst_parse_bin_from_description_full (description, TRUE, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error);

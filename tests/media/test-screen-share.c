@@ -1,0 +1,595 @@
+/* test-screen-share.c: Wayland screen sharing through the host engine, end
+ * to end minus the compositor. The test runs its own PipeWire daemon with a
+ * producer node standing in for the compositor's screen stream, and
+ * mock-portal.py (on dbus-run-session's bus) hands out real connections to
+ * that daemon. The engine asks the portal, swaps the PipeWire source into
+ * its running pipeline, encodes what PipeWire delivers, and gives the
+ * stand-in back when the desktop ends the share or the host stops it. The
+ * test plays the session manager's part: it links the two nodes. */
+#define G_LOG_DOMAIN "test-screen-share"
+
+#include "engine-media-session.h"
+#include "engine-screencast-portal.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+#define PORTAL_BUS_NAME  "org.freedesktop.portal.Desktop"
+#define MOCK_PATH        "/org/omnilive/MockPortal"
+#define MOCK_IFACE       "org.omnilive.MockPortal"
+#define PRODUCER_NODE    "omni-test-screen"
+#define WAIT_MS          20000
+
+static char *runtime_dir;
+static char *pipewire_socket;
+static GSubprocess *pipewire;
+static gint64 producer_node = -1;
+
+typedef struct {
+  GDBusConnection    *bus;
+  GSubprocess        *mock;
+  gboolean            mock_exited;
+  EngineMediaSession *session;
+  GPtrArray          *events;          /* JsonObject, as the engine emitted them */
+  gint                source_buffers;  /* atomic: out of the PipeWire source */
+  gint                encoded_buffers; /* atomic: out of the screen encoder */
+} Fixture;
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context until @cond holds or @timeout_ms passed; polls
+ * every 20 ms for conditions no event announces (files, other processes). */
+static gboolean
+wait_until (Condition cond,
+            gpointer  data,
+            guint     timeout_ms)
+{
+  gboolean expired = FALSE;
+  guint deadline = g_timeout_add (timeout_ms, on_deadline, &expired);
+  gboolean tick = FALSE;
+
+  while (!cond (data) && !expired)
+    {
+      guint poll = g_timeout_add (20, on_deadline, &tick);
+
+      g_main_context_iteration (NULL, TRUE);
+      if (!tick)
+        g_source_remove (poll);
+      tick = FALSE;
+    }
+  if (!expired)
+    g_source_remove (deadline);
+  return cond (data);
+}
+
+/* ---- the PipeWire side ---- */
+
+static gboolean
+socket_exists (gpointer data)
+{
+  return g_file_test (pipewire_socket, G_FILE_TEST_EXISTS);
+}
+
+/* The producer's node id, from pw-dump, once PipeWire lists it. */
+static gboolean
+producer_listed (gpointer data)
+{
+  g_autoptr(GSubprocess) dump = NULL;
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *objects;
+
+  dump = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL,
+                           "pw-dump", NULL);
+  if (dump == NULL || !g_subprocess_communicate (dump, NULL, NULL, &out, NULL, NULL) ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (out, NULL), g_bytes_get_size (out), NULL) ||
+      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    return FALSE;
+  objects = json_node_get_array (json_parser_get_root (parser));
+  for (guint i = 0; i < json_array_get_length (objects); i++)
+    {
+      JsonObject *object = json_array_get_object_element (objects, i);
+      JsonObject *info = json_object_has_member (object, "info")
+                         ? json_object_get_object_member (object, "info") : NULL;
+      JsonObject *props = info != NULL && json_object_has_member (info, "props")
+                          ? json_object_get_object_member (info, "props") : NULL;
+
+      if (props != NULL && g_strcmp0 (json_object_get_string_member_with_default (props, "node.name", NULL),
+                                       PRODUCER_NODE) == 0)
+        {
+          producer_node = json_object_get_int_member (object, "id");
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+start_pipewire (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  runtime_dir = g_dir_make_tmp ("omni-pipewire-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("XDG_RUNTIME_DIR", runtime_dir, TRUE);
+  g_unsetenv ("PIPEWIRE_REMOTE");
+  pipewire_socket = g_build_filename (runtime_dir, "pipewire-0", NULL);
+  pipewire = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                               "pipewire", NULL);
+  g_assert_no_error (error);
+  if (!wait_until (socket_exists, NULL, WAIT_MS))
+    g_error ("PipeWire did not open %s", pipewire_socket);
+
+  /* The compositor's screen stream: PipeWire's own test pattern node,
+   * living in the daemon (linger) after pw-cli is gone. */
+  {
+    g_autoptr(GSubprocess) create = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                                                      "pw-cli", "create-node", "spa-node-factory",
+                                                      "{ factory.name=videotestsrc "
+                                                      "library.name=videotestsrc/libspa-videotestsrc "
+                                                      "node.name=" PRODUCER_NODE " media.class=Video/Source "
+                                                      "object.linger=true }", NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_wait_check (create, NULL, &error));
+    g_assert_no_error (error);
+  }
+  if (!wait_until (producer_listed, NULL, WAIT_MS))
+    g_error ("PipeWire never listed the producer node");
+}
+
+static void
+stop_pipewire (void)
+{
+  g_subprocess_send_signal (pipewire, SIGTERM);
+  g_subprocess_wait (pipewire, NULL, NULL);
+  g_clear_object (&pipewire);
+  g_remove (pipewire_socket);
+  {
+    g_autofree char *lock = g_strconcat (pipewire_socket, ".lock", NULL);
+    g_remove (lock);
+  }
+  g_rmdir (runtime_dir);
+  g_clear_pointer (&pipewire_socket, g_free);
+  g_clear_pointer (&runtime_dir, g_free);
+}
+
+/* The session manager's job: connect the producer to the engine's stream. */
+static gboolean
+nodes_linked (gpointer data)
+{
+  g_autoptr(GSubprocess) link = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                  G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL,
+                                                  "pw-link", PRODUCER_NODE ":out_0",
+                                                  ENGINE_SCREENCAST_CLIENT_NAME ":in_0", NULL);
+
+  return link != NULL && g_subprocess_wait_check (link, NULL, NULL);
+}
+
+static gboolean
+relink (gpointer data)
+{
+  nodes_linked (NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- the mock portal ---- */
+
+static gboolean
+name_owned (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (f->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                           "org.freedesktop.DBus", "NameHasOwner",
+                                                           g_variant_new ("(s)", PORTAL_BUS_NAME),
+                                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
+                                                           -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+static gboolean
+name_released (gpointer data)
+{
+  return !name_owned (data);
+}
+
+static gboolean
+mock_exited (gpointer data)
+{
+  return ((Fixture *) data)->mock_exited;
+}
+
+static void
+on_mock_waited (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  ((Fixture *) user_data)->mock_exited = TRUE;
+}
+
+static void
+start_mock (Fixture    *f,
+            const char *response)
+{
+  g_autofree char *script = g_build_filename (g_getenv ("OMNI_SOURCE_DIR"), "tests", "media", "mock-portal.py", NULL);
+  g_autofree char *node = g_strdup_printf ("%" G_GINT64_FORMAT, producer_node);
+  g_autoptr(GError) error = NULL;
+
+  f->mock = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, "/usr/bin/python3", script,
+                              "--pipewire-socket", pipewire_socket, "--node-id", node,
+                              response ? "--response" : NULL, response, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (f->mock, NULL, on_mock_waited, f);
+  if (!wait_until (name_owned, f, WAIT_MS))
+    g_error ("mock-portal.py did not take %s", PORTAL_BUS_NAME);
+}
+
+static void
+stop_mock (Fixture *f)
+{
+  g_autoptr(GBytes) stderr_bytes = NULL;
+
+  g_subprocess_send_signal (f->mock, SIGTERM);
+  g_assert_true (wait_until (mock_exited, f, WAIT_MS));
+  /* The next test's mock asks for the name with DO_NOT_QUEUE. */
+  g_assert_true (wait_until (name_released, f, WAIT_MS));
+  stderr_bytes = g_input_stream_read_bytes (g_subprocess_get_stderr_pipe (f->mock), 65536, NULL, NULL);
+  if (stderr_bytes != NULL && g_bytes_get_size (stderr_bytes) > 0)
+    g_error ("mock-portal.py wrote to stderr:\n%.*s", (int) g_bytes_get_size (stderr_bytes),
+             (const char *) g_bytes_get_data (stderr_bytes, NULL));
+  g_clear_object (&f->mock);
+}
+
+/* The options of the last call of @method the mock logged, or NULL. */
+static GVariant *
+mock_last_call (Fixture    *f,
+                const char *method)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) calls = NULL;
+  GVariant *found = NULL;
+
+  reply = g_dbus_connection_call_sync (f->bus, PORTAL_BUS_NAME, MOCK_PATH, MOCK_IFACE, "Calls", NULL,
+                                       G_VARIANT_TYPE ("(a(sa{sv}))"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_assert_nonnull (reply);
+  calls = g_variant_get_child_value (reply, 0);
+  for (gsize i = 0; i < g_variant_n_children (calls); i++)
+    {
+      const char *name;
+      g_autoptr(GVariant) options = NULL;
+
+      g_variant_get_child (calls, i, "(&s@a{sv})", &name, &options);
+      if (g_strcmp0 (name, method) == 0)
+        {
+          g_clear_pointer (&found, g_variant_unref);
+          found = g_variant_ref (options);
+        }
+    }
+  return found;
+}
+
+/* ---- the engine ---- */
+
+static void
+on_event (EngineMediaSession *session,
+          JsonObject         *event,
+          Fixture            *f)
+{
+  g_ptr_array_add (f->events, json_object_ref (event));
+}
+
+static GstPadProbeReturn
+count_buffer (GstPad          *pad,
+              GstPadProbeInfo *info,
+              gpointer         user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  response)
+{
+  EngineMediaConfig config;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) encoder = NULL;
+  g_autoptr(GstPad) encoder_src = NULL;
+
+  f->bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  f->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  start_mock (f, response);
+
+  engine_media_config_init (&config);
+  config.width = 320;
+  config.height = 180;
+  config.fps = 10;
+  config.video_kbps = 200;
+  config.screen_device = TRUE;
+  config.stats_interval_ms = 0;
+  f->session = engine_media_session_new (&config);
+  g_signal_connect (f->session, "event", G_CALLBACK (on_event), f);
+  g_assert_true (engine_media_session_start_pipeline (f->session, &error));
+  g_assert_no_error (error);
+  encoder = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (f->session)), "screen-encoder");
+  encoder_src = gst_element_get_static_pad (encoder, "src");
+  gst_pad_add_probe (encoder_src, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &f->encoded_buffers, NULL);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  response)
+{
+  engine_media_session_stop (f->session);
+  g_clear_object (&f->session);
+  stop_mock (f);
+  g_ptr_array_unref (f->events);
+  g_clear_object (&f->bus);
+}
+
+/* The factory of the pipeline's screen source, or of the first element
+ * inside it when it is a bin. */
+static const char *
+screen_source_factory (Fixture *f)
+{
+  g_autoptr(GstElement) source = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (f->session)),
+                                                      "screen-source");
+  GstElementFactory *factory;
+
+  g_assert_nonnull (source);
+  if (GST_IS_BIN (source))
+    {
+      g_autoptr(GstIterator) it = gst_bin_iterate_sources (GST_BIN (source));
+      g_auto(GValue) item = G_VALUE_INIT;
+
+      if (gst_iterator_next (it, &item) != GST_ITERATOR_OK)
+        return "empty bin";
+      factory = gst_element_get_factory (g_value_get_object (&item));
+    }
+  else
+    factory = gst_element_get_factory (source);
+  return GST_OBJECT_NAME (factory);
+}
+
+/* Index of the first event named @name at or after @since with screen state
+ * @screen (for "media"; -1: any), or -1. */
+static int
+find_event (Fixture    *f,
+            guint       since,
+            const char *name,
+            int         screen)
+{
+  for (guint i = since; i < f->events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (f->events, i);
+
+      if (g_strcmp0 (json_object_get_string_member (event, "event"), name) != 0)
+        continue;
+      if (screen >= 0 && json_object_get_boolean_member_with_default (event, "screen", !screen) != !!screen)
+        continue;
+      return (int) i;
+    }
+  return -1;
+}
+
+typedef struct {
+  Fixture    *f;
+  guint       since;
+  const char *name;
+  int         screen;
+} EventWait;
+
+static gboolean
+event_seen (gpointer data)
+{
+  EventWait *wait = data;
+
+  return find_event (wait->f, wait->since, wait->name, wait->screen) >= 0;
+}
+
+static JsonObject *
+wait_event (Fixture    *f,
+            guint       since,
+            const char *name,
+            int         screen)
+{
+  EventWait wait = { f, since, name, screen };
+
+  if (!wait_until (event_seen, &wait, WAIT_MS))
+    {
+      for (guint i = 0; i < f->events->len; i++)
+        {
+          g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), g_ptr_array_index (f->events, i));
+          g_autofree char *text = json_to_string (node, FALSE);
+
+          g_test_message ("event: %s", text);
+        }
+      g_error ("No \"%s\" event (screen %d) from the engine", name, screen);
+    }
+  return g_ptr_array_index (f->events, find_event (f, since, name, screen));
+}
+
+typedef struct {
+  gint *counter;
+  gint  target;
+} CountWait;
+
+static gboolean
+count_reached (gpointer data)
+{
+  CountWait *wait = data;
+
+  return g_atomic_int_get (wait->counter) >= wait->target;
+}
+
+static void
+wait_buffers (gint       *counter,
+              gint        more,
+              const char *what)
+{
+  CountWait wait = { counter, g_atomic_int_get (counter) + more };
+
+  if (!wait_until (count_reached, &wait, WAIT_MS))
+    g_error ("%s: %d buffers, wanted %d", what, g_atomic_int_get (counter), wait.target);
+}
+
+/* ---- tests ---- */
+
+typedef struct {
+  Fixture  *f;
+  guint     since;
+  gboolean  linked;
+} ShareWait;
+
+/* Links the nodes as soon as the engine's stream exists (a session manager
+ * would), and holds once the engine says the screen is shared. */
+static gboolean
+linked_and_on (gpointer data)
+{
+  ShareWait *wait = data;
+
+  if (!wait->linked)
+    wait->linked = nodes_linked (NULL);
+  return wait->linked && find_event (wait->f, wait->since, "media", TRUE) >= 0;
+}
+
+static void
+share (Fixture *f)
+{
+  guint mark = f->events->len;
+  g_autoptr(GstElement) source = NULL;
+  g_autoptr(GstPad) source_src = NULL;
+  ShareWait wait = { f, mark, FALSE };
+  guint relinker;
+
+  engine_media_session_set_screen (f->session, TRUE);
+  g_assert_cmpint (find_event (f, mark, "screen-choosing", -1), >=, 0);
+  /* Not on before the user picked a screen and PipeWire delivers it. */
+  g_assert_false (engine_media_session_get_screen (f->session));
+  if (!wait_until (linked_and_on, &wait, WAIT_MS))
+    {
+      g_autoptr(GSubprocess) ports = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE,
+                                                       NULL, "pw-link", "-o", "-i", "-l", NULL);
+      g_autofree char *listing = NULL;
+
+      if (ports != NULL)
+        g_subprocess_communicate_utf8 (ports, NULL, NULL, &listing, NULL, NULL);
+      g_error ("Sharing did not start (nodes linked: %d); PipeWire's ports:\n%s", wait.linked,
+               listing ? listing : "(pw-link failed)");
+    }
+  g_assert_true (engine_media_session_get_screen (f->session));
+  g_assert_cmpstr (screen_source_factory (f), ==, "pipewiresrc");
+  /* pipewiresrc reconnects its stream when it renegotiates, which drops
+   * the link: keep linking, as a session manager would. */
+  relinker = g_timeout_add (100, relink, NULL);
+
+  source = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (f->session)), "screen-source");
+  source_src = gst_element_get_static_pad (source, "src");
+  gst_pad_add_probe (source_src, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &f->source_buffers, NULL);
+  wait_buffers (&f->source_buffers, 10, "frames from PipeWire");
+  wait_buffers (&f->encoded_buffers, 5, "encoded screen frames");
+  g_source_remove (relinker);
+}
+
+/* The desktop ends the share (the shell's "stop sharing"), then the host
+ * shares again without being asked (restore token) and stops it itself. */
+static void
+test_share_and_stop (Fixture       *f,
+                     gconstpointer  data)
+{
+  guint mark;
+  JsonObject *error_event;
+  g_autoptr(GVariant) select = NULL;
+  const char *token = NULL;
+
+  share (f);
+
+  mark = f->events->len;
+  g_dbus_connection_call_sync (f->bus, PORTAL_BUS_NAME, MOCK_PATH, MOCK_IFACE, "CloseSessions", NULL,
+                               NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  wait_event (f, mark, "media", FALSE);
+  error_event = wait_event (f, mark, "error", -1);
+  g_assert_nonnull (strstr (json_object_get_string_member (error_event, "message"), "stopped from the desktop"));
+  g_assert_cmpstr (screen_source_factory (f), ==, "videotestsrc");
+  g_assert_false (engine_media_session_get_screen (f->session));
+
+  share (f);
+  select = mock_last_call (f, "SelectSources");
+  g_assert_nonnull (select);
+  g_assert_true (g_variant_lookup (select, "restore_token", "&s", &token));
+  g_assert_true (g_str_has_prefix (token, "mock-restore-"));
+
+  mark = f->events->len;
+  engine_media_session_set_screen (f->session, FALSE);
+  g_assert_cmpint (find_event (f, mark, "media", FALSE), >=, 0);
+  g_assert_cmpstr (screen_source_factory (f), ==, "videotestsrc");
+  g_assert_cmpint (find_event (f, mark, "error", -1), ==, -1);
+}
+
+/* The user dismisses the portal's dialog: sharing stays off, quietly. */
+static void
+test_dismissed (Fixture       *f,
+                gconstpointer  data)
+{
+  engine_media_session_set_screen (f->session, TRUE);
+  wait_event (f, 0, "media", FALSE);
+  g_assert_false (engine_media_session_get_screen (f->session));
+  g_assert_cmpint (find_event (f, 0, "error", -1), ==, -1);
+  g_assert_cmpstr (screen_source_factory (f), ==, "videotestsrc");
+}
+
+/* The portal fails: the host is told why, sharing stays off. */
+static void
+test_portal_failed (Fixture       *f,
+                    gconstpointer  data)
+{
+  JsonObject *error_event;
+
+  engine_media_session_set_screen (f->session, TRUE);
+  error_event = wait_event (f, 0, "error", -1);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (error_event, "message"),
+                                   "Screen sharing did not start"));
+  wait_event (f, 0, "media", FALSE);
+  g_assert_false (engine_media_session_get_screen (f->session));
+  g_assert_cmpstr (screen_source_factory (f), ==, "videotestsrc");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  /* The portal backend, whatever this machine's display is. */
+  g_setenv ("OMNILIVE_SCREENCAST", "portal", TRUE);
+  g_unsetenv ("OMNILIVE_FAKE_MEDIA");
+  start_pipewire ();
+
+  g_test_add ("/screen-share/share-stop-and-share-again", Fixture, NULL,
+              fixture_setup, test_share_and_stop, fixture_teardown);
+  g_test_add ("/screen-share/dismissed", Fixture, "Start=1",
+              fixture_setup, test_dismissed, fixture_teardown);
+  g_test_add ("/screen-share/portal-failed", Fixture, "Start=2",
+              fixture_setup, test_portal_failed, fixture_teardown);
+  status = g_test_run ();
+  stop_pipewire ();
+  return status;
+}
