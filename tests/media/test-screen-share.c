@@ -1,4 +1,4 @@
-/* test-screen-share.c: Wayland screen sharing through the host engine, end
+/* test-screen-share.c: screen sharing through the host engine. Wayland, end
  * to end minus the compositor. The test runs its own PipeWire daemon with a
  * producer node standing in for the compositor's screen stream, and
  * mock-portal.py (on dbus-run-session's bus) hands out real connections to
@@ -570,6 +570,56 @@ test_portal_failed (Fixture       *f,
   g_assert_cmpstr (screen_source_factory (f), ==, "videotestsrc");
 }
 
+/* X11: the screen is captured from the start (ximagesrc, no dialog), and
+ * turning sharing on only opens the valve. Runs where there is a display
+ * (meson runs this test under xvfb-run). */
+static void
+test_x11 (void)
+{
+  EngineMediaConfig config;
+  g_autoptr(EngineMediaSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) encoder = NULL;
+  g_autoptr(GstPad) encoder_src = NULL;
+  Fixture f = { 0 };
+
+  if (g_getenv ("DISPLAY") == NULL)
+    {
+      g_test_skip ("No X display");
+      return;
+    }
+  g_setenv ("OMNILIVE_SCREENCAST", "ximagesrc", TRUE);
+  engine_media_config_init (&config);
+  config.width = 320;
+  config.height = 180;
+  config.fps = 10;
+  config.video_kbps = 200;
+  config.screen_device = TRUE;
+  config.stats_interval_ms = 0;
+  session = engine_media_session_new (&config);
+  f.session = session;
+  f.events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_signal_connect (session, "event", G_CALLBACK (on_event), &f);
+  g_assert_true (engine_media_session_start_pipeline (session, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (screen_source_factory (&f), ==, "ximagesrc");
+  encoder = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (session)), "screen-encoder");
+  encoder_src = gst_element_get_static_pad (encoder, "src");
+  gst_pad_add_probe (encoder_src, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &f.encoded_buffers, NULL);
+
+  engine_media_session_set_screen (session, TRUE);
+  g_assert_true (engine_media_session_get_screen (session));
+  g_assert_cmpint (find_event (&f, 0, "screen-choosing", -1), ==, -1);
+  wait_buffers (&f.encoded_buffers, 5, "encoded frames of the X11 screen");
+  engine_media_session_set_screen (session, FALSE);
+  g_assert_cmpstr (screen_source_factory (&f), ==, "ximagesrc");
+  g_assert_cmpint (find_event (&f, 0, "error", -1), ==, -1);
+
+  engine_media_session_stop (session);
+  g_ptr_array_unref (f.events);
+  g_setenv ("OMNILIVE_SCREENCAST", "portal", TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -589,6 +639,7 @@ main (int   argc,
               fixture_setup, test_dismissed, fixture_teardown);
   g_test_add ("/screen-share/portal-failed", Fixture, "Start=2",
               fixture_setup, test_portal_failed, fixture_teardown);
+  g_test_add_func ("/screen-share/x11", test_x11);
   status = g_test_run ();
   stop_pipewire ();
   return status;
