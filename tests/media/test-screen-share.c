@@ -302,19 +302,15 @@ count_buffer (GstPad          *pad,
   return GST_PAD_PROBE_OK;
 }
 
+/* A small engine that shares the real screen, its events in f->events and
+ * its encoded screen frames counted. */
 static void
-fixture_setup (Fixture       *f,
-               gconstpointer  response)
+start_engine (Fixture *f)
 {
   EngineMediaConfig config;
   g_autoptr(GError) error = NULL;
   g_autoptr(GstElement) encoder = NULL;
   g_autoptr(GstPad) encoder_src = NULL;
-
-  f->bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  f->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  start_mock (f, response);
 
   engine_media_config_init (&config);
   config.width = 320;
@@ -330,6 +326,19 @@ fixture_setup (Fixture       *f,
   encoder = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (f->session)), "screen-encoder");
   encoder_src = gst_element_get_static_pad (encoder, "src");
   gst_pad_add_probe (encoder_src, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &f->encoded_buffers, NULL);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  response)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  f->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  start_mock (f, response);
+  start_engine (f);
 }
 
 static void
@@ -576,11 +585,6 @@ test_portal_failed (Fixture       *f,
 static void
 test_x11 (void)
 {
-  EngineMediaConfig config;
-  g_autoptr(EngineMediaSession) session = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GstElement) encoder = NULL;
-  g_autoptr(GstPad) encoder_src = NULL;
   Fixture f = { 0 };
 
   if (g_getenv ("DISPLAY") == NULL)
@@ -589,33 +593,20 @@ test_x11 (void)
       return;
     }
   g_setenv ("OMNILIVE_SCREENCAST", "ximagesrc", TRUE);
-  engine_media_config_init (&config);
-  config.width = 320;
-  config.height = 180;
-  config.fps = 10;
-  config.video_kbps = 200;
-  config.screen_device = TRUE;
-  config.stats_interval_ms = 0;
-  session = engine_media_session_new (&config);
-  f.session = session;
   f.events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  g_signal_connect (session, "event", G_CALLBACK (on_event), &f);
-  g_assert_true (engine_media_session_start_pipeline (session, &error));
-  g_assert_no_error (error);
+  start_engine (&f);
   g_assert_cmpstr (screen_source_factory (&f), ==, "ximagesrc");
-  encoder = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (session)), "screen-encoder");
-  encoder_src = gst_element_get_static_pad (encoder, "src");
-  gst_pad_add_probe (encoder_src, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &f.encoded_buffers, NULL);
 
-  engine_media_session_set_screen (session, TRUE);
-  g_assert_true (engine_media_session_get_screen (session));
+  engine_media_session_set_screen (f.session, TRUE);
+  g_assert_true (engine_media_session_get_screen (f.session));
   g_assert_cmpint (find_event (&f, 0, "screen-choosing", -1), ==, -1);
   wait_buffers (&f.encoded_buffers, 5, "encoded frames of the X11 screen");
-  engine_media_session_set_screen (session, FALSE);
+  engine_media_session_set_screen (f.session, FALSE);
   g_assert_cmpstr (screen_source_factory (&f), ==, "ximagesrc");
   g_assert_cmpint (find_event (&f, 0, "error", -1), ==, -1);
 
-  engine_media_session_stop (session);
+  engine_media_session_stop (f.session);
+  g_clear_object (&f.session);
   g_ptr_array_unref (f.events);
   g_setenv ("OMNILIVE_SCREENCAST", "portal", TRUE);
 }
