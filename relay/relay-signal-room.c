@@ -761,7 +761,9 @@ handle_forward (RelayRoom           *room,
 
   builder = omni_signal_builder_new (def->kind);
   omni_signal_add_string (builder, "from", member->id);
-  if (def->kind == OMNI_SIGNAL_ICE)
+  if (def->kind == OMNI_SIGNAL_MEDIA_RESTART)
+    ;   /* nothing but who asks */
+  else if (def->kind == OMNI_SIGNAL_ICE)
     {
       omni_signal_add_string (builder, "candidate", omni_json_get_string (message, "candidate"));
       if (omni_json_has (message, "sdpMid"))
@@ -812,6 +814,7 @@ relay_room_dispatch (RelayRoom           *room,
     case OMNI_SIGNAL_OFFER:
     case OMNI_SIGNAL_ANSWER:
     case OMNI_SIGNAL_ICE:
+    case OMNI_SIGNAL_MEDIA_RESTART:
       handle_forward (room, member, def, message);
       break;
     /* Host commands: omni_signal_parse has already refused them from guests;

@@ -42,6 +42,10 @@ static const OmniJsonField sdp_fields[] = {
   ID_FIELD ("from", FALSE),
   F ("sdp", STRING, TRUE, 1, OMNI_SIGNAL_MAX_SDP_CHARS),
 };
+/* A guest asks for a new connection; "from" added by the relay. */
+static const OmniJsonField media_restart_fields[] = {
+  ID_FIELD ("from", FALSE),
+};
 static const OmniJsonField ice_fields[] = {
   ID_FIELD ("to", FALSE),
   ID_FIELD ("from", FALSE),
@@ -126,6 +130,7 @@ static const OmniSignalDef defs[OMNI_SIGNAL_N_KINDS] = {
   DEF  (OMNI_SIGNAL_OFFER,      "offer",      OMNI_SIGNAL_FROM_HOST | OMNI_SIGNAL_FROM_RELAY, sdp_fields),
   DEF  (OMNI_SIGNAL_ANSWER,     "answer",     OMNI_SIGNAL_FROM_GUEST | OMNI_SIGNAL_FROM_RELAY, sdp_fields),
   DEF  (OMNI_SIGNAL_ICE,        "ice",        OMNI_SIGNAL_FROM_HOST | OMNI_SIGNAL_FROM_GUEST | OMNI_SIGNAL_FROM_RELAY, ice_fields),
+  DEF  (OMNI_SIGNAL_MEDIA_RESTART, "media-restart", OMNI_SIGNAL_FROM_GUEST | OMNI_SIGNAL_FROM_RELAY, media_restart_fields),
   DEF  (OMNI_SIGNAL_ADMIT,      "admit",      OMNI_SIGNAL_FROM_HOST, target_fields),
   DEF  (OMNI_SIGNAL_DENY,       "deny",       OMNI_SIGNAL_FROM_HOST, target_fields),
   DEF  (OMNI_SIGNAL_REMOVE,     "remove",     OMNI_SIGNAL_FROM_HOST, target_fields),

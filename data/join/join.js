@@ -910,6 +910,13 @@
     });
     pc.addEventListener('connectionstatechange', () => {
       document.body.dataset.pc = pc.connectionState;
+      /* Failed on our side (say the network changed): the host may not
+       * notice, so ask it for a new connection, once per connection. Its
+       * fresh offer replaces this one (see onOffer). */
+      if (pc.connectionState === 'failed' && state.pc === pc && !pc.restartAsked) {
+        pc.restartAsked = true;
+        send({ type: 'media-restart' });
+      }
     });
     return pc;
   }

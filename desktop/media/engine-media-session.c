@@ -24,6 +24,10 @@
  * to the end of the window so nobody is left waiting. */
 #define KEYFRAME_MIN_INTERVAL_US  (300 * G_TIME_SPAN_MILLISECOND)
 
+/* A guest asking for a new connection gets one only for a connection at
+ * least this old. */
+#define MEDIA_RESTART_MIN_AGE_US  (5 * G_TIME_SPAN_SECOND)
+
 /* Payload types: one per track, so BUNDLE demuxing needs no MID extension
  * and every guest's answer reuses them (the host offers). */
 #define PT_OPUS          111
@@ -885,6 +889,22 @@ on_signal_message (EngineMediaSignal *signal,
         emit_guest_timing (self, guest, "answer-received");
         if (!engine_media_guest_set_answer (guest, json_object_get_string_member (message, "sdp"), &error))
           emit_error (self, error->message);
+        break;
+      }
+    case OMNI_SIGNAL_MEDIA_RESTART:
+      {
+        const char *from = json_object_get_string_member_with_default (message, "from", NULL);
+        EngineMediaGuest *guest = from ? g_hash_table_lookup (self->guests, from) : NULL;
+        g_autofree char *id = g_strdup (from);
+
+        /* The guest's side of the connection failed (a network change the
+         * host may never notice). A young connection is still setting up:
+         * restarting it again would only loop. */
+        if (guest == NULL ||
+            g_get_monotonic_time () - engine_media_guest_get_created_us (guest) < MEDIA_RESTART_MIN_AGE_US)
+          break;
+        event_emit (self, event_new (self, "guest-restart-requested", id));
+        engine_media_session_restart_guest (self, id);
         break;
       }
     case OMNI_SIGNAL_ICE:

@@ -175,6 +175,21 @@ async function run() {
   await host.waitFor((e) => e.event === 'first-frame' && e.guest === carol.id && e.kind === 'video', 'video from Carol again', { since: mark });
   ok('a restarted connection carries media again');
 
+  // A connection that failed on the guest's side only (a network change the
+  // host does not see): the page asks for a new one and the host restarts it.
+  mark = host.events.length;
+  const alicePcs = await alice.peerConnections();
+  await alice.page.evaluate(() => {
+    const pc = window.__pcs[window.__pcs.length - 1];
+    Object.defineProperty(pc, 'connectionState', { get: () => 'failed', configurable: true });
+    pc.dispatchEvent(new Event('connectionstatechange'));
+  });
+  await host.waitFor((e) => e.event === 'guest-restart-requested' && e.guest === alice.id, 'Alice asking for a new connection', { since: mark });
+  await host.waitFor((e) => e.event === 'guest-connected' && e.guest === alice.id, 'Alice reconnected', { since: mark });
+  assert(await alice.peerConnections() === alicePcs + 1, 'the guest made a new peer connection');
+  await guestDecodesHost(alice);
+  ok('a guest whose connection failed on its side asks for a new one and gets media again');
+
   // Encoders are still the 3 shared ones after guests came and went.
   const after = await host.waitFor((e) => e.event === 'host-stats' && e.guests === 3, 'host stats after the rejoin', { since: host.events.length });
   assert(after.encoders === 3, 'still 3 encoders');

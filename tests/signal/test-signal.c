@@ -771,6 +771,10 @@ test_sdp (Fixture       *f,
   ice = ws_wait (ann, "ice");
   g_assert_cmpstr (json_object_get_string_member (ice, "candidate"), ==, "");
 
+  /* A guest whose connection failed asks the host for a new one. */
+  ws_send (ann, "{\"type\":\"media-restart\",\"from\":\"someone\"}");
+  g_assert_cmpstr (json_object_get_string_member (ws_wait (host, "media-restart"), "from"), ==, a_id);
+
   ws_send_take (host, omni_signal_build_sdp (OMNI_SIGNAL_OFFER, "nobody", "v=0"));
   g_assert_cmpstr (error_code (ws_wait (host, "error")), ==, "not_found");
 }
