@@ -313,6 +313,22 @@ finish_start (EngineScreencastPortal *self,
   g_task_return_boolean (task, TRUE);
 }
 
+/* finish_start with a new ENGINE_SCREENCAST_ERROR. */
+static void G_GNUC_PRINTF (3, 4)
+fail_start (EngineScreencastPortal *self,
+            EngineScreencastError   code,
+            const char             *format,
+            ...)
+{
+  va_list args;
+  GError *error;
+
+  va_start (args, format);
+  error = g_error_new_valist (ENGINE_SCREENCAST_ERROR, code, format, args);
+  va_end (args);
+  finish_start (self, error);
+}
+
 /* Turns a D-Bus failure into what the UI can act on: "no portal" is not
  * the same as "the portal broke". */
 static GError *
@@ -349,9 +365,9 @@ on_timeout (gpointer user_data)
 {
   EngineScreencastPortal *self = user_data;
 
-  finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_TIMED_OUT,
-                                   "The screen sharing portal did not answer %s within %u ms",
-                                   step_names[self->step], self->timeout_ms));
+  fail_start (self, ENGINE_SCREENCAST_ERROR_TIMED_OUT,
+              "The screen sharing portal did not answer %s within %u ms",
+              step_names[self->step], self->timeout_ms);
   return G_SOURCE_REMOVE;
 }
 
@@ -543,16 +559,16 @@ on_remote_opened (GObject      *source,
   g_variant_get (reply, "(h)", &index);
   if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_INVALID_REPLY,
-                                       "The screen sharing portal sent no PipeWire fd"));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_INVALID_REPLY,
+                  "The screen sharing portal sent no PipeWire fd");
       return;
     }
   /* A duplicate, close-on-exec: the list closes its own copies. */
   self->fd = g_unix_fd_list_get (fd_list, index, &error);
   if (self->fd < 0)
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_INVALID_REPLY,
-                                       "Unusable PipeWire fd from the portal: %s", error->message));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_INVALID_REPLY,
+                  "Unusable PipeWire fd from the portal: %s", error->message);
       return;
     }
   finish_start (self, NULL);
@@ -601,15 +617,15 @@ on_properties (GObject      *source,
   g_variant_lookup (props, "AvailableCursorModes", "u", &self->available_cursor_modes);
   if (self->version == 0)
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_UNAVAILABLE,
-                                       "The desktop portal has no ScreenCast interface"));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_UNAVAILABLE,
+                  "The desktop portal has no ScreenCast interface");
       return;
     }
   if ((self->source_types & self->available_source_types) == 0)
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_UNAVAILABLE,
-                                       "The screen sharing portal cannot share monitors or windows "
-                                       "(it offers source types 0x%x)", self->available_source_types));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_UNAVAILABLE,
+                  "The screen sharing portal cannot share monitors or windows "
+                  "(it offers source types 0x%x)", self->available_source_types);
       return;
     }
   start_step (self, STEP_CREATE_SESSION);
@@ -718,9 +734,9 @@ on_request_response (GDBusConnection *connection,
     return;
   if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ua{sv})")))
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_INVALID_REPLY,
-                                       "Malformed answer from the screen sharing portal (%s)",
-                                       g_variant_get_type_string (parameters)));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_INVALID_REPLY,
+                  "Malformed answer from the screen sharing portal (%s)",
+                  g_variant_get_type_string (parameters));
       return;
     }
   /* The request is over on the portal's side: nothing left to Close. */
@@ -729,15 +745,15 @@ on_request_response (GDBusConnection *connection,
   g_variant_get (parameters, "(u@a{sv})", &response, &results);
   if (response == 1)
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_USER_CANCELLED,
-                                       "Screen sharing was cancelled"));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_USER_CANCELLED,
+                  "Screen sharing was cancelled");
       return;
     }
   if (response != 0)
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_FAILED,
-                                       "The screen sharing portal failed %s (response %u)",
-                                       step_names[self->step], response));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_FAILED,
+                  "The screen sharing portal failed %s (response %u)",
+                  step_names[self->step], response);
       return;
     }
 
@@ -782,8 +798,8 @@ on_session_closed (GDBusConnection *connection,
   g_clear_pointer (&self->session_path, g_free);
   if (self->task != NULL)
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_CLOSED,
-                                       "The screen sharing portal closed the session"));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_CLOSED,
+                  "The screen sharing portal closed the session");
       return;
     }
   drop_session (self, FALSE);
@@ -806,9 +822,9 @@ on_bus_got (GObject      *source,
     return;
   if (connection == NULL)
     {
-      finish_start (self, g_error_new (ENGINE_SCREENCAST_ERROR, ENGINE_SCREENCAST_ERROR_UNAVAILABLE,
-                                       "No session bus for the screen sharing portal: %s",
-                                       error->message));
+      fail_start (self, ENGINE_SCREENCAST_ERROR_UNAVAILABLE,
+                  "No session bus for the screen sharing portal: %s",
+                  error->message);
       return;
     }
   self->connection = g_steal_pointer (&connection);

@@ -1,6 +1,7 @@
 /* ui-tickets-page.c: maps filter widgets onto the EngineTicketList and the
  * list selection onto the ticket view, which is built when a ticket is
- * first opened (start-up draws only the list and a placeholder). */
+ * first opened (start-up draws only the list and the "No Ticket Selected"
+ * status page). */
 #define G_LOG_DOMAIN "ui-tickets-page"
 
 #include "desktop-config.h"

@@ -62,6 +62,21 @@ wait_until (gboolean (*pred) (Fixture *fixture),
   return TRUE;
 }
 
+/* Runs the main context until the weak pointer @slot is cleared or WAIT_US
+ * passes: a guest's webrtcbin thread may post (holding a reference) just
+ * as it is removed, and that post is dispatched one iteration later. */
+static void
+wait_released (EngineMediaGuest **slot)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+
+  while (*slot != NULL && g_get_monotonic_time () <= end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
@@ -235,8 +250,8 @@ test_guests_share_encoders (Fixture       *fixture,
   engine_media_session_remove_guest (fixture->session, "guest-b");
   engine_media_session_remove_guest (fixture->session, "guest-c");
   engine_media_session_remove_guest (fixture->session, "not-a-guest");
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  wait_released (&guests[1]);
+  wait_released (&guests[2]);
   g_assert_null (guests[1]);
   g_assert_null (guests[2]);
   g_assert_cmpuint (engine_media_session_get_n_guests (fixture->session), ==, 2);
@@ -249,8 +264,8 @@ test_guests_share_encoders (Fixture       *fixture,
 
   /* Stopping releases the remaining guests too. */
   engine_media_session_stop (fixture->session);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  wait_released (&guests[0]);
+  wait_released (&guests[3]);
   g_assert_null (guests[0]);
   g_assert_null (guests[3]);
   g_assert_cmpuint (engine_media_session_get_n_guests (fixture->session), ==, 0);

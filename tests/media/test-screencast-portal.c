@@ -828,18 +828,27 @@ test_cancel_before (Fixture       *f,
   g_assert_cmpuint (g_variant_n_children (calls), ==, 0);
 }
 
+/* Stopped once the mock saw @method: the start is cancelled and what the
+ * portal made for it is closed. */
 static void
-test_stop_while_starting (Fixture       *f,
-                          gconstpointer  user_data)
+stop_during (Fixture    *f,
+             const char *method)
 {
   g_autoptr(GError) error = NULL;
 
   begin_start (f, NULL);
-  wait_for_call (f, "Start");
+  wait_for_call (f, method);
   engine_screencast_portal_stop (f->portal);
   g_assert_false (end_start (f, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  check_dismissed (f, "Start");
+  check_dismissed (f, method);
+}
+
+static void
+test_stop_while_starting (Fixture       *f,
+                          gconstpointer  user_data)
+{
+  stop_during (f, "Start");
 }
 
 /* Stopped before the portal answered CreateSession: the session it made
@@ -848,14 +857,7 @@ static void
 test_stop_while_creating (Fixture       *f,
                           gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
-
-  begin_start (f, NULL);
-  wait_for_call (f, "CreateSession");
-  engine_screencast_portal_stop (f->portal);
-  g_assert_false (end_start (f, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  check_dismissed (f, "CreateSession");
+  stop_during (f, "CreateSession");
 }
 
 static void
