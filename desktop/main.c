@@ -21,7 +21,7 @@ run_headless (char *argv[])
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *self_dir = self ? g_path_get_dirname (self) : NULL;
-  g_autofree char *in_build = self_dir ? g_build_filename (self_dir, "media", HEADLESS_NAME, NULL) : NULL;
+  g_autofree char *in_build = self_dir ? g_build_filename (self_dir, "engine", "media", HEADLESS_NAME, NULL) : NULL;
   g_autofree char *installed = g_build_filename (LIBEXECDIR, HEADLESS_NAME, NULL);
   const char *candidates[] = { g_getenv ("OMNILIVE_HEADLESS"), in_build, installed };
   int saved = ENOENT;

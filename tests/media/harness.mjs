@@ -16,7 +16,7 @@ export const SKIP = 77;
 export const CHROMIUM = process.env.OMNI_CHROMIUM || '/usr/bin/chromium';
 export const BUILD = process.env.OMNI_BUILD_DIR || path.resolve(here, '../../build');
 export const RELAY = path.join(BUILD, 'relay', 'omnilive-relay');
-export const HOST = process.env.OMNI_HEADLESS || path.join(BUILD, 'desktop', 'media', 'omnilive-headless');
+export const HOST = process.env.OMNI_HEADLESS || path.join(BUILD, 'desktop', 'engine', 'media', 'omnilive-headless');
 export const STEP_MS = 20000;
 
 /* Exits 77 (skip) when the browser side cannot run here. */

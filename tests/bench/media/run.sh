@@ -9,8 +9,8 @@ MEDIA="$OMNI_SOURCE_DIR/tests/media"
 if [ ! -d "$MEDIA/node_modules/playwright-core" ]; then
   (cd "$MEDIA" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
-if [ ! -x "$OMNI_BUILD_DIR/desktop/media/omnilive-headless" ]; then
-  echo "bench media: $OMNI_BUILD_DIR/desktop/media/omnilive-headless is not built (the desktop part of the build is off?)" >&2
+if [ ! -x "$OMNI_BUILD_DIR/desktop/engine/media/omnilive-headless" ]; then
+  echo "bench media: $OMNI_BUILD_DIR/desktop/engine/media/omnilive-headless is not built (the desktop part of the build is off?)" >&2
   exit 1
 fi
 exec node "$MEDIA/bench.mjs"
