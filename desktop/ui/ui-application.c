@@ -12,6 +12,7 @@
 #include "engine-secrets.h"
 #include "ui-application.h"
 #include "ui-bench.h"
+#include "ui-renderer.h"
 #include "ui-window.h"
 
 struct _UiApplication
@@ -263,6 +264,7 @@ ui_application_startup (GApplication *application)
   g_resources_register (omnilive_get_resource ());
 
   G_APPLICATION_CLASS (ui_application_parent_class)->startup (application);
+  ui_renderer_choose (gdk_display_get_default ());
   ui_bench_mark ("gtk-adw-init");
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);

@@ -2,7 +2,8 @@
 # ./omni bench desktop: cold start to first frame (target < 400 ms), resident
 # memory at the first frame (target < 120 MB), and ticket filter/search times
 # over 10,000 tickets (target < 30 ms). Start-up is measured once per renderer
-# (OMNI_BENCH_RENDERERS, default "gl cairo"), each as medians over
+# (OMNI_BENCH_RENDERERS, default "default gl cairo": the app's own choice,
+# then each renderer forced through GSK_RENDERER), each as medians over
 # OMNI_BENCH_RUNS fresh processes (default 7) after one uncounted warm-up.
 # Needs OMNI_BUILD_DIR (a build with the desktop app) and OMNI_SOURCE_DIR.
 set -eu
@@ -12,7 +13,7 @@ app="$build/desktop/omnilive"
 bench="$build/tests/desktop/bench-ticket-store"
 schemas="$build/data/desktop"
 runs="${OMNI_BENCH_RUNS:-7}"
-renderers="${OMNI_BENCH_RENDERERS:-gl cairo}"
+renderers="${OMNI_BENCH_RENDERERS:-default gl cairo}"
 target_start_ms=400
 target_rss_mb=120
 
@@ -72,12 +73,15 @@ verdict () {  # VALUE TARGET
 
 if [ -e /dev/dri/renderD128 ]; then gl_kind="hardware GL if the driver accepts it"
 else gl_kind="Mesa llvmpipe, software GL on the CPU (no GPU here)"; fi
+if [ -e /dev/dri/renderD128 ]; then default_kind="GL on a GPU unless its driver is a software one"
+else default_kind="cairo, as GL here is llvmpipe (ui-renderer.c)"; fi
 
 for renderer in $renderers; do
   out="$scratch/starts-$renderer.txt"
   : > "$out"
   case "$renderer" in
-    gl) unset GSK_RENDERER; label="gl (GTK's default renderer; $gl_kind)" ;;
+    default) unset GSK_RENDERER; label="the app's choice, what users get ($default_kind)" ;;
+    gl) export GSK_RENDERER=gl; label="gl (GSK_RENDERER=gl; $gl_kind)" ;;
     *) export GSK_RENDERER="$renderer"; label="$renderer (GSK_RENDERER=$renderer)" ;;
   esac
   load_before=$(cut -d" " -f1-3 /proc/loadavg)
