@@ -261,9 +261,11 @@ function receivedStats() {
     const report = await t.receiver.getStats();
     let inbound = null;
     report.forEach((s) => { if (s.type === 'inbound-rtp') inbound = s; });
+    const codec = inbound && inbound.codecId ? report.get(inbound.codecId) : null;
     return {
       mid: t.mid,
       kind: t.receiver.track.kind,
+      codec: codec ? codec.mimeType : null,
       framesDecoded: inbound ? inbound.framesDecoded || 0 : 0,
       audioEnergy: inbound ? inbound.totalAudioEnergy || 0 : 0,
       bytes: inbound ? inbound.bytesReceived || 0 : 0,
@@ -274,8 +276,9 @@ function receivedStats() {
 
 /* In the page: one entry per remote tile (host and other guests) keyed by
  * participant id — the name and muted state it shows, and what the
- * receivers of the tracks in its <video>'s stream decode. Ties the join
- * page's tiles to real inbound media, not just to the roster. */
+ * receivers of the tracks in its <video>'s stream decode, with the codecs
+ * (mime types) they receive. Ties the join page's tiles to real inbound
+ * media, not just to the roster. */
 function tileStats() {
   const pc = window.__pcs[window.__pcs.length - 1];
   const out = {};
@@ -285,6 +288,7 @@ function tileStats() {
     const entry = {
       name: name ? name.textContent : null, muted: !!tile.querySelector('.label .muted-icon'),
       video: tile.classList.contains('has-video'), framesDecoded: 0, audioEnergy: 0, videoTracks: 0,
+      codecs: [],
     };
     out[tile.dataset.id] = entry;
     const stream = tile.querySelector('video').srcObject;
@@ -297,6 +301,8 @@ function tileStats() {
         if (s.type !== 'inbound-rtp') return;
         if (s.kind === 'video') { entry.framesDecoded += s.framesDecoded || 0; entry.videoTracks++; }
         else entry.audioEnergy += s.totalAudioEnergy || 0;
+        const codec = s.codecId ? report.get(s.codecId) : null;
+        if (codec && !entry.codecs.includes(codec.mimeType)) entry.codecs.push(codec.mimeType);
       });
     }
   })).then(() => ({

@@ -2,7 +2,9 @@
 // (real GStreamer webrtcbin) serves one, then three real Chromium guests
 // that join through the real join page; every guest decodes the host's
 // video and audio, the host decodes every guest; leaving and rejoining,
-// camera and screen toggles. With OMNI_MEDIA_TURN=1 guests use TURN only.
+// camera and screen toggles; then a host encoding H.264, whose guests send
+// H.264 too and get each other's forwarded as it is. With --turn guests use
+// TURN only.
 import { Relay, HeadlessHost, Guest, requirePrerequisites, freePort, LAUNCH_ARGS, CHROMIUM, grew, still } from './harness.mjs';
 
 const chromium = requirePrerequisites();
@@ -44,11 +46,11 @@ async function guestDecodesHost(guest) {
 /* Host hub forwarding: the viewer shows a tile for exactly these
  * participants ({id, name}), named as they are, each with video frames and
  * audio energy rising (not necessarily in the same poll: the fake
- * microphone beeps). */
-async function seesEveryone(viewer, others) {
+ * microphone beeps). Resolves with the last tiles (codecs included). */
+function seesEveryone(viewer, others) {
   const risen = new Set();
   const want = others.flatMap((p) => [p.id + '/video', p.id + '/audio']);
-  await viewer.waitTiles((a, b) => {
+  return viewer.waitTiles((a, b) => {
     for (const p of others) {
       const x = a.tiles[p.id], y = b.tiles[p.id];
       if (!x || !y || y.name !== p.name) continue;
@@ -201,18 +203,36 @@ async function run() {
   hostCriticals.push(...host.criticals());
   const h264 = await relay.createSession({});
   host = new HeadlessHost(relay, h264._id, ['--video-codec', 'h264', '--video-size', '640x360', '--video-kbps', '600']);
-  await host.start();
+  const h264Live = await host.start();
+  const h264Host = { id: h264Live.hostId, name: 'Dana Host' };
   const hana = await joinGuest(h264.accessLink, 'Hana');
   await guestDecodesHost(hana);
-  const codec = await hana.page.evaluate(async () => {
-    const report = await window.__pcs[window.__pcs.length - 1].getTransceivers()[1].receiver.getStats();
-    let mime = null;
-    report.forEach((s) => { if (s.type === 'codec') mime = s.mimeType; });
-    return mime;
-  });
+  const codec = (await hana.stats()).tracks[CAMERA].codec;
   assert(codec === 'video/H264', 'the guest decodes H.264, not ' + codec);
   await hostDecodes(hana);
   ok('H.264: the guest decodes the host\'s H.264 video and the host decodes the guest\'s');
+
+  // Guests forwarded to each other in H.264: the host's offer lists only
+  // H.264 for the camera it receives, so guests send H.264, and the
+  // forwarder re-payloads it as it is (no transcoding) to the others.
+  const ivan = await joinGuest(h264.accessLink, 'Ivan');
+  const jun = await joinGuest(h264.accessLink, 'Jun');
+  const h264Guests = [hana, ivan, jun];
+  for (const g of h264Guests) {
+    const others = [h264Host, ...h264Guests.filter((o) => o !== g)];
+    const { tiles } = await seesEveryone(g, others);
+    for (const p of others) {
+      // Mime types are case-insensitive: Chromium keeps the SDP's "OPUS".
+      const codecs = tiles[p.id].codecs.map((c) => c.toLowerCase()).sort().join(' ');
+      assert(codecs === 'audio/opus video/h264', `${g.name} receives ${p.name} as Opus + H.264, not ${codecs}`);
+    }
+  }
+  ok('H.264, three guests: every guest decodes the host\'s and the other guests\' forwarded H.264 video and Opus audio');
+  for (const g of h264Guests) await guestDecodesHost(g);
+  for (const g of h264Guests) await hostDecodes(g);
+  const h264Forwarded = await host.waitFor((e) => e.event === 'host-stats' && e.forwarded === 6, 'host forwarding 6 H.264/Opus streams');
+  assert(h264Forwarded.encoders === 3, 'forwarding H.264 adds no encoder');
+  ok('H.264, three guests: the host decodes every guest and forwards 6 streams with its 3 encoders');
 }
 
 /* The same call through the relay's TURN server: the guest forces
