@@ -86,6 +86,28 @@ relay_app_new (RelayConfig  *config,
   return g_steal_pointer (&app);
 }
 
+/* soup_server_listen() leaves GSocket's backlog of 10 pending connections:
+ * a webinar's guests clicking their link together overflow it, and the
+ * kernel then drops or resets their connections. */
+#define LISTEN_BACKLOG 1024
+
+static gboolean
+listen_socket (SoupServer      *server,
+               GSocketAddress  *address,
+               gboolean         tls,
+               GError         **error)
+{
+  g_autoptr(GSocket) socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, error);
+
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
+    return FALSE;
+  return soup_server_listen_socket (server, socket, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+}
+
 gboolean
 relay_app_listen (RelayApp  *app,
                   GError   **error)
@@ -99,7 +121,7 @@ relay_app_listen (RelayApp  *app,
   guint port = config->listen_port;
   gboolean ipv6 = g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6;
 
-  if (!soup_server_listen (app->server, address, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &local_error))
+  if (!listen_socket (app->server, address, tls, &local_error))
     {
       omni_error_set_field (error, OMNI_ERROR_CONFIG, "listen", "Cannot listen on %s:%u: %s",
                             config->listen_host, config->listen_port, local_error->message);

@@ -586,6 +586,101 @@ test_update_and_invite (Fixture       *f,
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (relay_response_object (again), "participants")), ==, 1);
 }
 
+
+/* Creates sent at once share the relay's group commit: each is answered
+ * 201 only once stored, every one is stored once, and a password (hashed
+ * on a worker, so it joins a later batch) changes nothing. */
+typedef struct {
+  guint      pending;
+  GPtrArray *bodies;   /* GBytes, or NULL for a failed send */
+  GArray    *statuses;
+} Burst;
+
+typedef struct {
+  Burst       *burst;
+  guint        index;
+  SoupMessage *msg;
+} BurstSend;
+
+static void
+on_burst_sent (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  BurstSend *send = user_data;
+  g_autoptr(GError) error = NULL;
+  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+
+  g_assert_no_error (error);
+  g_ptr_array_index (send->burst->bodies, send->index) = body;
+  g_array_index (send->burst->statuses, guint, send->index) = soup_message_get_status (send->msg);
+  send->burst->pending--;
+  g_object_unref (send->msg);
+  g_free (send);
+}
+
+static void
+test_concurrent_creates (Fixture       *f,
+                         gconstpointer  data)
+{
+#define N 40
+  g_autoptr(SoupSession) http = soup_session_new_with_options ("max-conns", N, "max-conns-per-host", N, NULL);
+  g_autofree char *start = relay_fixture_time_from_now (7200);
+  g_autofree char *end = relay_fixture_time_from_now (9000);
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(RelayResponse) upcoming = NULL;
+  Burst burst = { N, g_ptr_array_new_full (N, (GDestroyNotify) g_bytes_unref), g_array_new (FALSE, TRUE, sizeof (guint)), };
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_ptr_array_set_size (burst.bodies, N);
+  g_array_set_size (burst.statuses, N);
+  for (guint i = 0; i < N; i++)
+    {
+      g_autofree char *url = g_strconcat (f->relay.url, "/api/sessions", NULL);
+      g_autofree char *auth = g_strconcat ("Bearer ", f->relay.token, NULL);
+      g_autofree char *body = g_strdup_printf (
+        "{\"title\":\"Burst %u\",\"sessionType\":\"support_call\",\"scheduledStartTime\":\"%s\","
+        "\"scheduledEndTime\":\"%s\",\"participants\":[{\"email\":\"c%u@example.com\",\"name\":\"C %u\"}]%s}",
+        i, start, end, i, i, i % 8 == 0 ? ",\"password\":\"open sesame\"" : "");
+      g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&body), strlen (body));
+      BurstSend *send = g_new0 (BurstSend, 1);
+
+      send->burst = &burst;
+      send->index = i;
+      send->msg = soup_message_new ("POST", url);
+      soup_message_headers_replace (soup_message_get_request_headers (send->msg), "Authorization", auth);
+      soup_message_set_request_body_from_bytes (send->msg, "application/json", bytes);
+      soup_session_send_and_read_async (http, send->msg, G_PRIORITY_DEFAULT, NULL, on_burst_sent, send);
+    }
+  while (burst.pending > 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (burst.pending, ==, 0);
+
+  for (guint i = 0; i < N; i++)
+    {
+      GBytes *body = g_ptr_array_index (burst.bodies, i);
+      g_autoptr(JsonNode) node = json_from_string (g_bytes_get_data (body, NULL), NULL);
+      JsonObject *session = json_node_get_object (node);
+      g_autofree char *title = g_strdup_printf ("Burst %u", i);
+      g_autofree char *path = NULL;
+      g_autoptr(RelayResponse) stored = NULL;
+
+      g_assert_cmpuint (g_array_index (burst.statuses, guint, i), ==, 201);
+      g_assert_cmpstr (json_object_get_string_member (session, "title"), ==, title);
+      g_assert_cmpint (json_object_get_boolean_member (session, "hasPassword"), ==, i % 8 == 0);
+      g_assert_true (g_hash_table_add (ids, g_strdup (json_object_get_string_member (session, "_id"))));
+      path = g_strconcat ("/api/sessions/", json_object_get_string_member (session, "_id"), NULL);
+      stored = relay_fixture_request (&f->relay, "GET", path, f->relay.token, NULL, NULL, 0);
+      g_assert_cmpuint (stored->status, ==, 200);
+      g_assert_cmpstr (relay_response_string (stored, "title"), ==, title);
+    }
+  upcoming = relay_fixture_request (&f->relay, "GET", "/api/sessions?upcoming=true&limit=100", f->relay.token, NULL, NULL, 0);
+  g_assert_cmpstr (soup_message_headers_get_one (upcoming->headers, "X-Total-Count"), ==, G_STRINGIFY (N));
+  g_ptr_array_unref (burst.bodies);
+  g_array_unref (burst.statuses);
+}
+#undef N
+
 int
 main (int    argc,
       char **argv)
@@ -603,6 +698,7 @@ main (int    argc,
   ADD ("/relay/api/analytics", test_analytics);
   ADD ("/relay/api/recurrence-and-listing", test_recurrence_and_listing);
   ADD ("/relay/api/update-and-invite", test_update_and_invite);
+  ADD ("/relay/api/concurrent-creates", test_concurrent_creates);
 #undef ADD
 
   return g_test_run ();
