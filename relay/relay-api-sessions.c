@@ -108,6 +108,108 @@ create_job_free (CreateJob *job)
   g_free (job);
 }
 
+/* A create on its way through the store's group commit. */
+typedef struct {
+  RelayRequest       *request;
+  OmniSessionRequest *create;
+  GPtrArray          *series;          /* OmniSession, as inserted */
+  char               *password_hash;
+  gint64              now;
+} CreateWrite;
+
+static void
+create_write_free (CreateWrite *write)
+{
+  relay_request_unref (write->request);
+  omni_session_request_free (write->create);
+  g_ptr_array_unref (write->series);
+  g_free (write->password_hash);
+  g_free (write);
+}
+
+/* The whole series and its invitees land together or not at all. */
+static gboolean
+write_create (RelayStore *store,
+              gpointer    user_data,
+              GError    **error)
+{
+  CreateWrite *write = user_data;
+  RelayApp *app = relay_request_get_app (write->request);
+
+  for (guint i = 0; i < write->series->len; i++)
+    if (!relay_store_session_insert (store, g_ptr_array_index (write->series, i), write->password_hash,
+                                     write->create->invitees, write->now, error))
+      return FALSE;
+  /* One invitation per invitee; for a series it covers every occurrence. */
+  return relay_mail_enqueue (app->mail, relay_store_get_db (store), RELAY_MAIL_INVITATION,
+                             g_ptr_array_index (write->series, 0), write->create->invitees,
+                             relay_api_mail_included_password (relay_request_get_body (write->request),
+                                                               write->create->password),
+                             error);
+}
+
+static void
+on_create_written (gpointer      user_data,
+                   const GError *write_error)
+{
+  CreateWrite *write = user_data;
+  RelayRequest *request = write->request;
+  RelayApp *app = relay_request_get_app (request);
+  RelayHost *host = relay_request_get_host (request);
+  OmniSession *first = g_ptr_array_index (write->series, 0);
+  g_autoptr(GError) error = NULL;
+
+  if (write_error != NULL)
+    {
+      relay_request_reply_error (request, write_error);
+      return;
+    }
+  relay_mail_wake (app->mail);
+
+  /* Answer with what was stored, invitees and all. */
+  for (guint i = 0; i < write->series->len; i++)
+    {
+      OmniSession *stored = relay_store_session_get (app->store, ((OmniSession *) g_ptr_array_index (write->series, i))->id, &error);
+      if (stored == NULL)
+        {
+          relay_request_reply_error (request, error);
+          return;
+        }
+      omni_session_free (g_ptr_array_index (write->series, i));
+      g_ptr_array_index (write->series, i) = stored;
+    }
+  first = g_ptr_array_index (write->series, 0);
+
+  g_message ("Host %s created session %s (%s, %d occurrence(s), %u invitee(s))",
+             host->email, first->title, omni_session_type_to_string (first->type),
+             write->create->recurrence_count, write->create->invitees->len);
+
+  if (write->series->len == 1)
+    {
+      relay_api_reply_session (request, 201, first);
+      return;
+    }
+
+  /* A series answers with its first session, and all of them in "sessions". */
+  {
+    GString *text = g_string_sized_new (4096);
+    OmniJsonWriter writer;
+
+    omni_json_writer_init (&writer, text);
+    omni_session_write_json (first, &writer, app->public_url, write->now);
+    g_string_truncate (text, text->len - 1);   /* reopen the object to add "sessions" */
+    g_string_append (text, ",\"sessions\":");
+    omni_json_writer_init (&writer, text);
+    omni_json_writer_begin_array (&writer);
+    for (guint i = 0; i < write->series->len; i++)
+      omni_session_write_json (g_ptr_array_index (write->series, i), &writer, app->public_url, write->now);
+    omni_json_writer_end_array (&writer);
+    g_string_append_c (text, '}');
+    relay_request_reply_json_text (request, 201, text);
+  }
+}
+
+/* Takes create. */
 static void
 finish_create (RelayRequest       *request,
                OmniSessionRequest *create,
@@ -116,10 +218,14 @@ finish_create (RelayRequest       *request,
   RelayApp *app = relay_request_get_app (request);
   RelayHost *host = relay_request_get_host (request);
   OmniSession *first = create->session;
-  g_autoptr(GPtrArray) series = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
-  g_autoptr(GError) error = NULL;
+  CreateWrite *write = g_new0 (CreateWrite, 1);
   g_autofree char *series_id = NULL;
-  gint64 now = omni_time_now_ms ();
+
+  write->request = relay_request_ref (request);
+  write->create = create;
+  write->series = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
+  write->password_hash = g_strdup (password_hash);
+  write->now = omni_time_now_ms ();
 
   if (create->recurrence_count > 1)
     series_id = relay_store_new_id ();
@@ -152,73 +258,13 @@ finish_create (RelayRequest       *request,
       s->series_id = g_strdup (series_id);
       s->series_index = i;
       s->series_count = create->recurrence_count;
-      g_ptr_array_add (series, s);
+      g_ptr_array_add (write->series, s);
     }
 
-  /* The whole series and its invitees land together or not at all. */
-  if (!relay_store_begin (app->store, &error))
-    goto failed;
-  for (guint i = 0; i < series->len; i++)
-    if (!relay_store_session_insert (app->store, g_ptr_array_index (series, i), password_hash,
-                                     create->invitees, now, &error))
-      {
-        relay_store_rollback (app->store);
-        goto failed;
-      }
-  /* One invitation per invitee; for a series it covers every occurrence. */
-  if (!relay_mail_enqueue (app->mail, relay_store_get_db (app->store), RELAY_MAIL_INVITATION,
-                           g_ptr_array_index (series, 0), create->invitees,
-                           relay_api_mail_included_password (relay_request_get_body (request), create->password),
-                           &error))
-    {
-      relay_store_rollback (app->store);
-      goto failed;
-    }
-  if (!relay_store_commit (app->store, &error))
-    goto failed;
-  relay_mail_wake (app->mail);
-
-  /* Answer with what was stored, invitees and all. */
-  for (guint i = 0; i < series->len; i++)
-    {
-      OmniSession *stored = relay_store_session_get (app->store, ((OmniSession *) g_ptr_array_index (series, i))->id, &error);
-      if (stored == NULL)
-        goto failed;
-      omni_session_free (g_ptr_array_index (series, i));
-      g_ptr_array_index (series, i) = stored;
-    }
-
-  g_message ("Host %s created session %s (%s, %d occurrence(s), %u invitee(s))",
-             host->email, first->title, omni_session_type_to_string (first->type),
-             create->recurrence_count, create->invitees->len);
-
-  if (series->len == 1)
-    {
-      relay_api_reply_session (request, 201, g_ptr_array_index (series, 0));
-      return;
-    }
-
-  /* A series answers with its first session, and all of them in "sessions". */
-  {
-    GString *text = g_string_sized_new (4096);
-    OmniJsonWriter writer;
-
-    omni_json_writer_init (&writer, text);
-    omni_session_write_json (g_ptr_array_index (series, 0), &writer, app->public_url, now);
-    g_string_truncate (text, text->len - 1);   /* reopen the object to add "sessions" */
-    g_string_append (text, ",\"sessions\":");
-    omni_json_writer_init (&writer, text);
-    omni_json_writer_begin_array (&writer);
-    for (guint i = 0; i < series->len; i++)
-      omni_session_write_json (g_ptr_array_index (series, i), &writer, app->public_url, now);
-    omni_json_writer_end_array (&writer);
-    g_string_append_c (text, '}');
-    relay_request_reply_json_text (request, 201, text);
-  }
-  return;
-
-failed:
-  relay_request_reply_error (request, error);
+  /* Creates arriving together share one commit (one WAL write): the reply
+   * waits for it, so a 201 still means stored. */
+  relay_store_write_batched (app->store, write_create, on_create_written, write,
+                             (GDestroyNotify) create_write_free);
 }
 
 static void
@@ -233,7 +279,7 @@ on_create_password_hashed (GObject      *source,
   if (hash == NULL)
     relay_request_reply_error (job->request, error);
   else
-    finish_create (job->request, job->create, hash);
+    finish_create (job->request, g_steal_pointer (&job->create), hash);
   create_job_free (job);
 }
 
@@ -256,7 +302,7 @@ handle_create (RelayRequest *request)
 
   if (create->password == NULL)
     {
-      finish_create (request, create, NULL);
+      finish_create (request, g_steal_pointer (&create), NULL);
       return;
     }
 

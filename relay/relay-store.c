@@ -8,10 +8,29 @@
 
 #include <string.h>
 
+typedef struct {
+  RelayStoreWritten written;
+  gpointer          user_data;
+  GDestroyNotify    notify;
+  GError           *error;     /* the batch's COMMIT failed */
+} BatchedWrite;
+
 struct _RelayStore {
   sqlite3    *db;
   GHashTable *statements;   /* static SQL text (by address) → sqlite3_stmt */
+  /* Group commit (relay_store_write_batched): writes of one main loop turn
+   * share a transaction, committed before anything else reads or writes. */
+  gboolean    batch_open;
+  gboolean    in_batched_write;
+  GArray     *batch_pending;   /* BatchedWrite, in the open transaction */
+  GArray     *batch_settled;   /* BatchedWrite, committed (or failed) */
+  guint       batch_source;
 };
+
+static gboolean exec_sql (sqlite3 *db, const char *sql, GError **error);
+static void     batched_write_clear (BatchedWrite *write);
+static void     batch_settle (RelayStore *store);
+static void     batch_dispatch (RelayStore *store);
 
 /* Forward-only migrations: step i brings user_version from i to i + 1.
  * Never edit a step that has shipped; append a new one. */
@@ -246,6 +265,9 @@ relay_store_open_at_version (const char  *path,
   g_return_val_if_fail (path != NULL, NULL);
 
   store->statements = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sqlite3_finalize);
+  store->batch_pending = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
+  store->batch_settled = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
+  g_array_set_clear_func (store->batch_settled, (GDestroyNotify) batched_write_clear);
 
   rc = sqlite3_open_v2 (path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -285,6 +307,14 @@ relay_store_close (RelayStore *store)
 {
   if (store == NULL)
     return;
+  /* Writers already accepted are committed and told, even at shutdown. */
+  if (store->batch_pending != NULL)
+    {
+      g_clear_handle_id (&store->batch_source, g_source_remove);
+      batch_dispatch (store);
+    }
+  g_clear_pointer (&store->batch_pending, g_array_unref);
+  g_clear_pointer (&store->batch_settled, g_array_unref);
   g_clear_pointer (&store->statements, g_hash_table_unref);
   if (store->db != NULL)
     sqlite3_close (store->db);
@@ -322,16 +352,20 @@ relay_store_prepare (RelayStore  *store,
     {
       sqlite3_reset (stmt);
       sqlite3_clear_bindings (stmt);
-      return stmt;
     }
-
-  if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+  else if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) == SQLITE_OK)
+    g_hash_table_insert (store->statements, (gpointer) sql, stmt);
+  else
     {
       relay_store_set_error (store, error, "Cannot prepare a query");
       g_critical ("Cannot prepare %s: %s", sql, sqlite3_errmsg (store->db));
       return NULL;
     }
-  g_hash_table_insert (store->statements, (gpointer) sql, stmt);
+  /* A write outside the batch must not join it: it would be undone by a
+   * batch it knows nothing of, after reporting success. Reads may run in
+   * the batch's transaction (the next request's token lookup does). */
+  if (!sqlite3_stmt_readonly (stmt))
+    batch_settle (store);
   return stmt;
 }
 
@@ -355,6 +389,7 @@ gboolean
 relay_store_begin (RelayStore  *store,
                    GError     **error)
 {
+  batch_settle (store);
   return exec_sql (store->db, "BEGIN IMMEDIATE", error);
 }
 
@@ -375,6 +410,112 @@ relay_store_rollback (RelayStore *store)
 {
   if (!sqlite3_get_autocommit (store->db))
     exec_sql (store->db, "ROLLBACK", NULL);
+}
+
+/* ---- group commit ---- */
+
+static void
+batched_write_clear (BatchedWrite *write)
+{
+  if (write->notify != NULL)
+    write->notify (write->user_data);
+  g_clear_error (&write->error);
+}
+
+/* Commits the open batch, if any. Its writers hear the outcome later, from
+ * the batch's idle callback: this runs from whatever store call comes next,
+ * which may be in the middle of its own statements. */
+static void
+batch_settle (RelayStore *store)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!store->batch_open || store->in_batched_write)
+    return;
+  store->batch_open = FALSE;
+  if (!exec_sql (store->db, "COMMIT", &error))
+    {
+      g_warning ("Cannot commit %u batched write(s): %s", store->batch_pending->len, error->message);
+      relay_store_rollback (store);
+      for (guint i = 0; i < store->batch_pending->len; i++)
+        g_array_index (store->batch_pending, BatchedWrite, i).error = g_error_copy (error);
+    }
+  g_array_append_vals (store->batch_settled, store->batch_pending->data, store->batch_pending->len);
+  g_array_set_size (store->batch_pending, 0);
+}
+
+static void
+batch_dispatch (RelayStore *store)
+{
+  g_autoptr(GArray) settled = NULL;
+
+  batch_settle (store);
+  /* Writers may queue new writes from their callbacks: a fresh list. */
+  settled = g_steal_pointer (&store->batch_settled);
+  store->batch_settled = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
+  g_array_set_clear_func (store->batch_settled, (GDestroyNotify) batched_write_clear);
+  for (guint i = 0; i < settled->len; i++)
+    {
+      BatchedWrite *write = &g_array_index (settled, BatchedWrite, i);
+      write->written (write->user_data, write->error);
+    }
+}
+
+static gboolean
+on_batch_idle (gpointer user_data)
+{
+  RelayStore *store = user_data;
+
+  store->batch_source = 0;
+  batch_dispatch (store);
+  return G_SOURCE_REMOVE;
+}
+
+void
+relay_store_write_batched (RelayStore        *store,
+                           RelayStoreWrite    write,
+                           RelayStoreWritten  written,
+                           gpointer           user_data,
+                           GDestroyNotify     notify)
+{
+  g_autoptr(GError) error = NULL;
+  BatchedWrite queued = { written, user_data, notify, NULL };   /* moves to batch_settled, whose clear func frees it */
+  gboolean ok;
+
+  g_return_if_fail (store != NULL && write != NULL && written != NULL);
+  g_return_if_fail (!store->in_batched_write);
+
+  if (!store->batch_open)
+    {
+      if (!relay_store_begin (store, &error))
+        goto failed;
+      store->batch_open = TRUE;
+    }
+  /* Default priority, not idle: under steady load an idle source would
+   * wait for a quiet moment while every writer waits for it. */
+  if (store->batch_source == 0)
+    store->batch_source = g_idle_add_full (G_PRIORITY_DEFAULT, on_batch_idle, store, NULL);
+
+  /* A failed write undoes only itself, not the batch it joined. */
+  if (!exec_sql (store->db, "SAVEPOINT batched_write", &error))
+    goto failed;
+  store->in_batched_write = TRUE;
+  ok = write (store, user_data, &error);
+  store->in_batched_write = FALSE;
+  if (!ok)
+    {
+      exec_sql (store->db, "ROLLBACK TO batched_write; RELEASE batched_write", NULL);
+      goto failed;
+    }
+  if (!exec_sql (store->db, "RELEASE batched_write", &error))
+    goto failed;
+  g_array_append_val (store->batch_pending, queued);
+  return;
+
+failed:
+  written (user_data, error);
+  if (notify != NULL)
+    notify (user_data);
 }
 
 void

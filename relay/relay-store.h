@@ -40,6 +40,22 @@ gboolean      relay_store_begin       (RelayStore  *store,
 gboolean      relay_store_commit      (RelayStore  *store,
                                        GError     **error);
 void          relay_store_rollback    (RelayStore  *store);
+/* Group commit. write runs at once, inside a transaction shared with the
+ * other batched writes of this main loop turn (a failed write undoes only
+ * itself); written runs once that transaction is committed, from the main
+ * loop, with NULL or the error that undid the write. Reads run in the open
+ * batch; any other write (relay_store_begin, a writing statement) commits
+ * the batch first. */
+typedef gboolean (*RelayStoreWrite)   (RelayStore   *store,
+                                       gpointer      user_data,
+                                       GError      **error);
+typedef void     (*RelayStoreWritten) (gpointer      user_data,
+                                       const GError *error);
+void          relay_store_write_batched (RelayStore        *store,
+                                         RelayStoreWrite    write,
+                                         RelayStoreWritten  written,
+                                         gpointer           user_data,
+                                         GDestroyNotify     notify);
 /* Turns the connection's last error into a GError. */
 void          relay_store_set_error   (RelayStore  *store,
                                        GError     **error,

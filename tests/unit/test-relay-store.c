@@ -445,6 +445,168 @@ test_rate_limit (void)
   g_assert_cmpuint (relay_rate_limit_check (limit, "k", 700000), ==, 0);
 }
 
+
+/* ---- group commit ---- */
+
+typedef struct {
+  Fixture     *f;
+  OmniSession *session;
+  gboolean     fail;
+  gboolean     written;
+  GError      *error;
+} BatchCase;
+
+static gboolean
+write_case (RelayStore *store,
+            gpointer    user_data,
+            GError    **error)
+{
+  BatchCase *c = user_data;
+  g_autoptr(GPtrArray) invitees = g_ptr_array_new ();
+
+  if (!relay_store_session_insert (store, c->session, NULL, invitees, omni_time_now_ms (), error))
+    return FALSE;
+  if (c->fail)
+    {
+      g_set_error_literal (error, OMNI_ERROR, OMNI_ERROR_INVALID_FIELD, "refused after its insert");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_case_written (gpointer      user_data,
+                 const GError *error)
+{
+  BatchCase *c = user_data;
+
+  g_assert_false (c->written);
+  c->written = TRUE;
+  c->error = error != NULL ? g_error_copy (error) : NULL;
+}
+
+/* What a second connection (the mail worker's, another process) sees. */
+static gboolean
+committed_elsewhere (Fixture    *f,
+                     const char *id)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean found;
+
+  g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT 1 FROM sessions WHERE id = ?", -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return found;
+}
+
+static void
+drain_until_written (BatchCase *c)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (!c->written && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (c->written);
+}
+
+static void
+test_group_commit (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  BatchCase a = { f, make_session (f, "link-a", 2), FALSE, FALSE, NULL };
+  BatchCase b = { f, make_session (f, "link-b", 2), TRUE, FALSE, NULL };
+  BatchCase c = { f, make_session (f, "link-c", 2), FALSE, FALSE, NULL };
+  BatchCase d = { f, make_session (f, "link-d", 2), FALSE, FALSE, NULL };
+  BatchCase e = { f, make_session (f, "link-e", 2), FALSE, FALSE, NULL };
+  OmniSession *read;
+
+  /* a and c share a transaction; b fails in between and is told at once,
+   * undoing its own insert only. */
+  relay_store_write_batched (f->store, write_case, on_case_written, &a, NULL);
+  relay_store_write_batched (f->store, write_case, on_case_written, &b, NULL);
+  g_assert_true (b.written);
+  g_assert_error (b.error, OMNI_ERROR, OMNI_ERROR_INVALID_FIELD);
+  relay_store_write_batched (f->store, write_case, on_case_written, &c, NULL);
+
+  /* Not committed, so nobody is told yet and nobody else sees it. */
+  g_assert_false (a.written);
+  g_assert_false (c.written);
+  g_assert_false (committed_elsewhere (f, a.session->id));
+
+  drain_until_written (&a);
+  g_assert_true (c.written);
+  g_assert_no_error (a.error);
+  g_assert_no_error (c.error);
+  g_assert_true (committed_elsewhere (f, a.session->id));
+  g_assert_true (committed_elsewhere (f, c.session->id));
+  g_assert_false (committed_elsewhere (f, b.session->id));
+
+  /* Reads run in the open batch (the next request's token lookup does):
+   * they commit nothing. */
+  relay_store_write_batched (f->store, write_case, on_case_written, &d, NULL);
+  read = relay_store_session_get (f->store, d.session->id, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (read);
+  omni_session_free (read);
+  g_assert_false (committed_elsewhere (f, d.session->id));
+
+  /* Any other write commits the open batch first, so that write is never
+   * undone by a batch it knows nothing of. The batch's writer is still told
+   * from the main loop, not from inside that write. */
+  g_assert_true (relay_store_session_set_status (f->store, a.session->id, OMNI_SESSION_STATUS_CANCELLED,
+                                                 omni_time_now_ms (), &error));
+  g_assert_no_error (error);
+  g_assert_true (committed_elsewhere (f, d.session->id));
+  g_assert_false (d.written);
+  drain_until_written (&d);
+  g_assert_no_error (d.error);
+
+  /* Its own transaction, too. */
+  relay_store_write_batched (f->store, write_case, on_case_written, &e, NULL);
+  g_assert_true (relay_store_begin (f->store, &error));
+  g_assert_true (relay_store_commit (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (committed_elsewhere (f, e.session->id));
+  drain_until_written (&e);
+  g_assert_no_error (e.error);
+
+  for (guint i = 0; i < 5; i++)
+    {
+      BatchCase *each = (BatchCase *[]) { &a, &b, &c, &d, &e }[i];
+      omni_session_free (each->session);
+      g_clear_error (&each->error);
+    }
+}
+
+/* Writers accepted before the store closes (SIGTERM) are committed and
+ * told; their data is freed. */
+static void
+free_case (gpointer user_data)
+{
+  ((BatchCase *) user_data)->fail = TRUE;   /* marks "notified" */
+}
+
+static void
+test_group_commit_at_close (Fixture       *f,
+                            gconstpointer  data)
+{
+  BatchCase a = { f, make_session (f, "link-close", 2), FALSE, FALSE, NULL };
+
+  relay_store_write_batched (f->store, write_case, on_case_written, &a, free_case);
+  relay_store_close (f->store);
+  f->store = NULL;
+  g_assert_true (a.written);
+  g_assert_no_error (a.error);
+  g_assert_true (a.fail);
+  g_assert_true (committed_elsewhere (f, a.session->id));
+  omni_session_free (a.session);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -458,6 +620,8 @@ main (int    argc,
   ADD ("/relay/store/list-upcoming", test_list_upcoming);
   ADD ("/relay/store/guest-analytics", test_guest_analytics);
   ADD ("/relay/store/transaction-rollback", test_transaction_rollback);
+  ADD ("/relay/store/group-commit", test_group_commit);
+  ADD ("/relay/store/group-commit-at-close", test_group_commit_at_close);
 #undef ADD
   g_test_add_func ("/relay/store/upgrade-keeps-mail-state", test_upgrade_keeps_mail_state);
   g_test_add_func ("/relay/password/hash-verify", test_password);
