@@ -10,9 +10,9 @@
 
 #include "engine-media-session.h"
 #include "engine-screencast-portal.h"
+#include "pipewire-fixture.h"
 
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
@@ -24,9 +24,7 @@
 #define PRODUCER_NODE    "omni-test-screen"
 #define WAIT_MS          20000
 
-static char *runtime_dir;
-static char *pipewire_socket;
-static GSubprocess *pipewire;
+static PipewireFixture *pipewire;
 static gint64 producer_node = -1;
 
 typedef struct {
@@ -39,141 +37,23 @@ typedef struct {
   gint                encoded_buffers; /* atomic: out of the screen encoder */
 } Fixture;
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-on_deadline (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main context until @cond holds or @timeout_ms passed; polls
- * every 20 ms for conditions no event announces (files, other processes). */
-static gboolean
-wait_until (Condition cond,
-            gpointer  data,
-            guint     timeout_ms)
-{
-  gboolean expired = FALSE;
-  guint deadline = g_timeout_add (timeout_ms, on_deadline, &expired);
-  gboolean tick = FALSE;
-
-  while (!cond (data) && !expired)
-    {
-      guint poll = g_timeout_add (20, on_deadline, &tick);
-
-      g_main_context_iteration (NULL, TRUE);
-      if (!tick)
-        g_source_remove (poll);
-      tick = FALSE;
-    }
-  if (!expired)
-    g_source_remove (deadline);
-  return cond (data);
-}
-
 /* ---- the PipeWire side ---- */
-
-static gboolean
-socket_exists (gpointer data)
-{
-  return g_file_test (pipewire_socket, G_FILE_TEST_EXISTS);
-}
-
-/* The producer's node id, from pw-dump, once PipeWire lists it. */
-static gboolean
-producer_listed (gpointer data)
-{
-  g_autoptr(GSubprocess) dump = NULL;
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonArray *objects;
-
-  dump = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL,
-                           "pw-dump", NULL);
-  if (dump == NULL || !g_subprocess_communicate (dump, NULL, NULL, &out, NULL, NULL) ||
-      !json_parser_load_from_data (parser, g_bytes_get_data (out, NULL), g_bytes_get_size (out), NULL) ||
-      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
-    return FALSE;
-  objects = json_node_get_array (json_parser_get_root (parser));
-  for (guint i = 0; i < json_array_get_length (objects); i++)
-    {
-      JsonObject *object = json_array_get_object_element (objects, i);
-      JsonObject *info = json_object_has_member (object, "info")
-                         ? json_object_get_object_member (object, "info") : NULL;
-      JsonObject *props = info != NULL && json_object_has_member (info, "props")
-                          ? json_object_get_object_member (info, "props") : NULL;
-
-      if (props != NULL && g_strcmp0 (json_object_get_string_member_with_default (props, "node.name", NULL),
-                                       PRODUCER_NODE) == 0)
-        {
-          producer_node = json_object_get_int_member (object, "id");
-          return TRUE;
-        }
-    }
-  return FALSE;
-}
 
 static void
 start_pipewire (void)
 {
-  g_autoptr(GError) error = NULL;
-
-  runtime_dir = g_dir_make_tmp ("omni-pipewire-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_setenv ("XDG_RUNTIME_DIR", runtime_dir, TRUE);
+  pipewire = pipewire_fixture_start (FALSE);
+  g_setenv ("XDG_RUNTIME_DIR", pipewire_fixture_get_runtime_dir (pipewire), TRUE);
   g_unsetenv ("PIPEWIRE_REMOTE");
-  pipewire_socket = g_build_filename (runtime_dir, "pipewire-0", NULL);
-  pipewire = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                               "pipewire", NULL);
-  g_assert_no_error (error);
-  if (!wait_until (socket_exists, NULL, WAIT_MS))
-    g_error ("PipeWire did not open %s", pipewire_socket);
-
-  /* The compositor's screen stream: PipeWire's own test pattern node,
-   * living in the daemon (linger) after pw-cli is gone. */
-  {
-    g_autoptr(GSubprocess) create = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
-                                                      "pw-cli", "create-node", "spa-node-factory",
-                                                      "{ factory.name=videotestsrc "
-                                                      "library.name=videotestsrc/libspa-videotestsrc "
-                                                      "node.name=" PRODUCER_NODE " media.class=Video/Source "
-                                                      "object.linger=true }", NULL);
-    g_assert_no_error (error);
-    g_assert_true (g_subprocess_wait_check (create, NULL, &error));
-    g_assert_no_error (error);
-  }
-  if (!wait_until (producer_listed, NULL, WAIT_MS))
-    g_error ("PipeWire never listed the producer node");
-}
-
-static void
-stop_pipewire (void)
-{
-  g_subprocess_send_signal (pipewire, SIGTERM);
-  g_subprocess_wait (pipewire, NULL, NULL);
-  g_clear_object (&pipewire);
-  g_remove (pipewire_socket);
-  {
-    g_autofree char *lock = g_strconcat (pipewire_socket, ".lock", NULL);
-    g_remove (lock);
-  }
-  g_rmdir (runtime_dir);
-  g_clear_pointer (&pipewire_socket, g_free);
-  g_clear_pointer (&runtime_dir, g_free);
+  /* The compositor's screen stream: PipeWire's own test pattern node. */
+  producer_node = pipewire_fixture_add_video_source (pipewire, PRODUCER_NODE, "OmniLive test screen");
 }
 
 /* The session manager's job: connect the producer to the engine's stream. */
 static gboolean
 nodes_linked (gpointer data)
 {
-  g_autoptr(GSubprocess) link = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                                  G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL,
-                                                  "pw-link", PRODUCER_NODE ":out_0",
-                                                  ENGINE_SCREENCAST_CLIENT_NAME ":in_0", NULL);
-
-  return link != NULL && g_subprocess_wait_check (link, NULL, NULL);
+  return pipewire_fixture_link (pipewire, PRODUCER_NODE ":out_0", ENGINE_SCREENCAST_CLIENT_NAME ":in_0");
 }
 
 static gboolean
@@ -231,11 +111,11 @@ start_mock (Fixture    *f,
   g_autoptr(GError) error = NULL;
 
   f->mock = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, "/usr/bin/python3", script,
-                              "--pipewire-socket", pipewire_socket, "--node-id", node,
+                              "--pipewire-socket", pipewire_fixture_get_socket (pipewire), "--node-id", node,
                               response ? "--response" : NULL, response, NULL);
   g_assert_no_error (error);
   g_subprocess_wait_async (f->mock, NULL, on_mock_waited, f);
-  if (!wait_until (name_owned, f, WAIT_MS))
+  if (!pipewire_fixture_wait_until (name_owned, f, WAIT_MS))
     g_error ("mock-portal.py did not take %s", PORTAL_BUS_NAME);
 }
 
@@ -245,9 +125,9 @@ stop_mock (Fixture *f)
   g_autoptr(GBytes) stderr_bytes = NULL;
 
   g_subprocess_send_signal (f->mock, SIGTERM);
-  g_assert_true (wait_until (mock_exited, f, WAIT_MS));
+  g_assert_true (pipewire_fixture_wait_until (mock_exited, f, WAIT_MS));
   /* The next test's mock asks for the name with DO_NOT_QUEUE. */
-  g_assert_true (wait_until (name_released, f, WAIT_MS));
+  g_assert_true (pipewire_fixture_wait_until (name_released, f, WAIT_MS));
   stderr_bytes = g_input_stream_read_bytes (g_subprocess_get_stderr_pipe (f->mock), 65536, NULL, NULL);
   if (stderr_bytes != NULL && g_bytes_get_size (stderr_bytes) > 0)
     g_error ("mock-portal.py wrote to stderr:\n%.*s", (int) g_bytes_get_size (stderr_bytes),
@@ -420,7 +300,7 @@ wait_event (Fixture    *f,
 {
   EventWait wait = { f, since, name, screen };
 
-  if (!wait_until (event_seen, &wait, WAIT_MS))
+  if (!pipewire_fixture_wait_until (event_seen, &wait, WAIT_MS))
     {
       for (guint i = 0; i < f->events->len; i++)
         {
@@ -454,7 +334,7 @@ wait_buffers (gint       *counter,
 {
   CountWait wait = { counter, g_atomic_int_get (counter) + more };
 
-  if (!wait_until (count_reached, &wait, WAIT_MS))
+  if (!pipewire_fixture_wait_until (count_reached, &wait, WAIT_MS))
     g_error ("%s: %d buffers, wanted %d", what, g_atomic_int_get (counter), wait.target);
 }
 
@@ -491,16 +371,11 @@ share (Fixture *f)
   g_assert_cmpint (find_event (f, mark, "screen-choosing", -1), >=, 0);
   /* Not on before the user picked a screen and PipeWire delivers it. */
   g_assert_false (engine_media_session_get_screen (f->session));
-  if (!wait_until (linked_and_on, &wait, WAIT_MS))
+  if (!pipewire_fixture_wait_until (linked_and_on, &wait, WAIT_MS))
     {
-      g_autoptr(GSubprocess) ports = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE,
-                                                       NULL, "pw-link", "-o", "-i", "-l", NULL);
-      g_autofree char *listing = NULL;
+      g_autofree char *listing = pipewire_fixture_describe (pipewire);
 
-      if (ports != NULL)
-        g_subprocess_communicate_utf8 (ports, NULL, NULL, &listing, NULL, NULL);
-      g_error ("Sharing did not start (nodes linked: %d); PipeWire's ports:\n%s", wait.linked,
-               listing ? listing : "(pw-link failed)");
+      g_error ("Sharing did not start (nodes linked: %d); PipeWire:\n%s", wait.linked, listing);
     }
   g_assert_true (engine_media_session_get_screen (f->session));
   g_assert_cmpstr (screen_source_factory (f), ==, "pipewiresrc");
@@ -632,6 +507,6 @@ main (int   argc,
               fixture_setup, test_portal_failed, fixture_teardown);
   g_test_add_func ("/screen-share/x11", test_x11);
   status = g_test_run ();
-  stop_pipewire ();
+  pipewire_fixture_stop (pipewire);
   return status;
 }

@@ -45,6 +45,20 @@ typedef struct {
   GSource            *deferred;   /* the pending deferred keyframe, owned */
 } KeyframeGate;
 
+/* A camera or microphone of this machine feeding a track. Its element
+ * starts on a worker (start_device); `lock` guards what the worker and the
+ * main thread share. */
+typedef struct {
+  GstElement *element;     /* owned; kept after a swap to know its late errors */
+  char       *name;        /* what the user knows it by */
+  GMutex      lock;
+  gboolean    starting;    /* a worker is starting it */
+  gboolean    started;
+  gboolean    abandoned;   /* the engine stopped while it was starting */
+  gboolean    reported;    /* main thread: its failure was told */
+  gboolean    replaced;    /* main thread: the stand-in took its place */
+} DeviceSource;
+
 struct _EngineMediaSession
 {
   GObject             parent_instance;
@@ -53,6 +67,7 @@ struct _EngineMediaSession
   char               *camera_path;
   GMainContext       *context;
   gint64              start_us;
+  GThread            *dtls_prewarm;
 
   GstElement         *pipeline;
   GstElement         *tees[ENGINE_MEDIA_N_TRACKS];
@@ -61,6 +76,7 @@ struct _EngineMediaSession
   GstElement         *mic_volume;
   GstElement         *camera_valve;
   GstElement         *screen_valve;
+  DeviceSource       *devices[ENGINE_MEDIA_N_TRACKS];   /* camera and microphone, when real */
   EngineMediaScreen  *screen;           /* where the shared screen comes from */
   GCancellable       *screen_request;   /* the user is picking a screen */
   guint               bus_watch;
@@ -214,26 +230,18 @@ request_keyframes (EngineMediaSession *self)
 
 /* dtlsdec makes the process's DTLS certificate when the first one is
  * created (~0.5 s of RSA key generation) and every later webrtcbin reuses
- * it: pay that at start-up, on a worker, not in the first guest's join. */
-static void
-prewarm_dtls_thread (GTask        *task,
-                     gpointer      source_object,
-                     gpointer      task_data,
-                     GCancellable *cancellable)
+ * it: pay that at start-up, on a worker, not in the first guest's join.
+ * The worker is joined at stop: a process that stops and exits at once
+ * would otherwise exit in the middle of the key generation, and OpenSSL's
+ * exit handlers free the locks it holds (a crash). */
+static gpointer
+prewarm_dtls_thread (gpointer data)
 {
   GstElement *dtls = gst_element_factory_make ("dtlsdec", NULL);
 
   if (dtls != NULL)
     gst_object_unref (gst_object_ref_sink (dtls));
-  g_task_return_boolean (task, TRUE);
-}
-
-static gboolean
-have_element (const char *factory)
-{
-  g_autoptr(GstElementFactory) f = gst_element_factory_find (factory);
-
-  return f != NULL;
+  return NULL;
 }
 
 static gboolean
@@ -244,45 +252,431 @@ fake_media_forced (void)
   return value != NULL && value[0] != '\0' && strcmp (value, "0") != 0;
 }
 
-static char *
-camera_source (EngineMediaSession *self)
-{
-  const char *path = self->camera_path ? self->camera_path : "/dev/video0";
+/* ---- cameras and microphones ---- */
 
-  if (self->config.camera_device && !fake_media_forced ())
-    {
-      if (self->camera_path == NULL && have_element ("pipewiresrc") &&
-          g_getenv ("PIPEWIRE_REMOTE") != NULL)
-        return g_strdup ("pipewiresrc");
-      if (have_element ("v4l2src") && g_file_test (path, G_FILE_TEST_EXISTS))
-        return g_strdup_printf ("v4l2src device=%s", path);
-      g_message ("No camera found: a test pattern stands in");
-    }
+static const char *const source_names[ENGINE_MEDIA_N_TRACKS] = { "mic-source", "camera-source", "screen-source" };
+static const char *const convert_names[ENGINE_MEDIA_N_TRACKS] = { "mic-convert", "camera-convert", "screen-convert" };
+static const char *const device_labels[ENGINE_MEDIA_N_TRACKS] = { "The microphone", "The camera", "The screen" };
+
+static DeviceSource *
+device_source_new (GstElement *element,
+                   const char *name)
+{
+  DeviceSource *source = g_atomic_rc_box_new0 (DeviceSource);
+
+  source->element = gst_object_ref_sink (element);
+  source->name = g_strdup (name);
+  g_mutex_init (&source->lock);
+  return source;
+}
+
+static void
+device_source_clear (gpointer data)
+{
+  DeviceSource *source = data;
+
+  gst_clear_object (&source->element);
+  g_free (source->name);
+  g_mutex_clear (&source->lock);
+}
+
+static void
+device_source_unref (DeviceSource *source)
+{
+  g_atomic_rc_box_release_full (source, device_source_clear);
+}
+
+/* The test source that stands in for a missing camera or microphone. */
+static char *
+stand_in_description (EngineMediaSession *self,
+                      EngineMediaTrack    track)
+{
+  g_assert (track == ENGINE_MEDIA_TRACK_AUDIO || track == ENGINE_MEDIA_TRACK_CAMERA);
+
+  if (track == ENGINE_MEDIA_TRACK_AUDIO)
+    return g_strdup ("audiotestsrc name=mic-source is-live=true wave=sine freq=440 volume=0.3");
   /* The ball is cheap to encode; a moving picture costs what a camera
    * costs, which is what the benchmark needs. */
   if (self->config.busy_pattern)
-    return g_strdup ("videotestsrc is-live=true pattern=smpte horizontal-speed=4");
-  return g_strdup ("videotestsrc is-live=true pattern=ball");
+    return g_strdup ("videotestsrc name=camera-source is-live=true pattern=smpte horizontal-speed=4");
+  return g_strdup ("videotestsrc name=camera-source is-live=true pattern=ball");
 }
 
-static char *
-mic_source (EngineMediaSession *self)
+static gboolean
+device_is_pipewire (GstDevice *device)
 {
-  if (self->config.mic_device && !fake_media_forced ())
-    {
-      if (have_element ("pulsesrc"))
-        return g_strdup ("pulsesrc");
-      if (have_element ("pipewiresrc"))
-        return g_strdup ("pipewiresrc");
-      g_message ("No microphone source: a test tone stands in");
-    }
-  return g_strdup ("audiotestsrc is-live=true wave=sine freq=440 volume=0.3");
+  /* A GstDevice does not say which provider listed it; its type does. */
+  return g_str_equal (G_OBJECT_TYPE_NAME (device), "GstPipeWireDevice");
 }
 
+static gboolean
+device_is_monitor (GstDevice *device)
+{
+  g_autoptr(GstStructure) props = gst_device_get_properties (device);
+
+  return props != NULL && g_strcmp0 (gst_structure_get_string (props, "device.class"), "monitor") == 0;
+}
+
+/* The first device of @klass, PipeWire's before any other: on a PipeWire
+ * desktop the V4L2 and PulseAudio providers list the same hardware again,
+ * and only through PipeWire is a camera shared with other applications.
+ * A sink's monitor hears what the machine plays, not the user. */
+static GstDevice *
+pick_device (GList      *devices,
+             const char *klass)
+{
+  GstDevice *other = NULL;
+
+  for (GList *l = devices; l != NULL; l = l->next)
+    {
+      GstDevice *device = l->data;
+
+      if (!gst_device_has_classes (device, klass) || device_is_monitor (device))
+        continue;
+      if (device_is_pipewire (device))
+        return device;
+      if (other == NULL)
+        other = device;
+    }
+  return other;
+}
+
+static DeviceSource *
+device_source_from_device (GstDevice        *device,
+                           EngineMediaTrack  track)
+{
+  GstElement *element = gst_device_create_element (device, source_names[track]);
+  GstElementFactory *factory;
+  g_autofree char *name = NULL;
+
+  if (element == NULL)
+    return NULL;
+  factory = gst_element_get_factory (element);
+  /* do-timestamp: PipeWire's timestamps are not the pipeline clock's, and
+   * its audio buffers come with none. always-copy: videorate keeps the last
+   * frame, and a frame held is one the camera cannot fill again.
+   * client-name: what PipeWire's graph tools show for the stream. */
+  if (factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "pipewiresrc"))
+    g_object_set (element, "do-timestamp", TRUE, "always-copy", TRUE,
+                  "client-name", track == ENGINE_MEDIA_TRACK_AUDIO ? "omnilive-microphone" : "omnilive-camera",
+                  NULL);
+  name = gst_device_get_display_name (device);
+  return device_source_new (element, name);
+}
+
+/* The camera when one is asked for and there is one; NULL: the test
+ * pattern. An explicit path is a V4L2 device, whatever PipeWire has. */
+static DeviceSource *
+find_camera (EngineMediaSession *self,
+             GList              *devices)
+{
+  GstDevice *device;
+
+  if (!self->config.camera_device || fake_media_forced ())
+    return NULL;
+  if (self->camera_path != NULL)
+    {
+      g_autoptr(GstElementFactory) v4l2src = gst_element_factory_find ("v4l2src");
+
+      if (v4l2src != NULL && g_file_test (self->camera_path, G_FILE_TEST_EXISTS))
+        {
+          GstElement *element = gst_element_factory_create (v4l2src, source_names[ENGINE_MEDIA_TRACK_CAMERA]);
+
+          g_object_set (element, "device", self->camera_path, NULL);
+          return device_source_new (element, self->camera_path);
+        }
+    }
+  else if ((device = pick_device (devices, "Video/Source")) != NULL)
+    {
+      DeviceSource *source = device_source_from_device (device, ENGINE_MEDIA_TRACK_CAMERA);
+
+      if (source != NULL)
+        return source;
+    }
+  g_message ("No camera found: a test pattern stands in");
+  return NULL;
+}
+
+static DeviceSource *
+find_microphone (EngineMediaSession *self,
+                 GList              *devices)
+{
+  GstDevice *device;
+
+  if (!self->config.mic_device || fake_media_forced ())
+    return NULL;
+  if ((device = pick_device (devices, "Audio/Source")) != NULL)
+    {
+      DeviceSource *source = device_source_from_device (device, ENGINE_MEDIA_TRACK_AUDIO);
+
+      if (source != NULL)
+        return source;
+    }
+  g_message ("No microphone source: a test tone stands in");
+  return NULL;
+}
+
+/* Every camera and microphone PipeWire, V4L2 and PulseAudio know of,
+ * probed once. Probed, not started and stopped: stopping PipeWire's
+ * provider frees a proxy twice (0.3.65, under ASan); probing costs a
+ * PulseAudio connection the provider never frees (GStreamer 1.22). */
+static GList *
+probe_devices (EngineMediaSession *self)
+{
+  g_autoptr(GstDeviceMonitor) monitor = NULL;
+
+  if (fake_media_forced () ||
+      !((self->config.camera_device && self->camera_path == NULL) || self->config.mic_device))
+    return NULL;
+  monitor = gst_device_monitor_new ();
+  gst_device_monitor_add_filter (monitor, "Video/Source", NULL);
+  gst_device_monitor_add_filter (monitor, "Audio/Source", NULL);
+  return gst_device_monitor_get_devices (monitor);
+}
+
+/* The description the track's branch starts with: its test source, or
+ * nothing when a device's element is linked in after parsing. */
+static char *
+source_head (EngineMediaSession *self,
+             EngineMediaTrack    track)
+{
+  g_autofree char *stand_in = NULL;
+
+  if (self->devices[track] != NULL)
+    return g_strdup ("");
+  stand_in = stand_in_description (self, track);
+  return g_strconcat (stand_in, " ! ", NULL);
+}
+
+/* Puts the test source where the device's element was. Only for a device
+ * that never started: nothing flows from it, so nothing needs blocking. */
+static void
+use_stand_in (EngineMediaSession *self,
+              EngineMediaTrack    track)
+{
+  DeviceSource *source = self->devices[track];
+  g_autofree char *description = stand_in_description (self, track);
+  g_autoptr(GstElement) convert = gst_bin_get_by_name (GST_BIN (self->pipeline), convert_names[track]);
+  g_autoptr(GstPad) device_src = gst_element_get_static_pad (source->element, "src");
+  g_autoptr(GstElement) stand_in = NULL;
+  g_autoptr(GError) error = NULL;
+
+  source->replaced = TRUE;
+  if (device_src != NULL && gst_pad_is_linked (device_src))
+    {
+      g_autoptr(GstPad) peer = gst_pad_get_peer (device_src);
+
+      gst_pad_unlink (device_src, peer);
+    }
+  if (GST_OBJECT_PARENT (source->element) == GST_OBJECT (self->pipeline))
+    gst_bin_remove (GST_BIN (self->pipeline), source->element);
+
+  stand_in = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error);
+  if (stand_in == NULL)
+    {
+      g_warning ("%s has no stand-in: %s", device_labels[track], error->message);
+      return;
+    }
+  gst_object_ref_sink (stand_in);
+  gst_bin_add (GST_BIN (self->pipeline), stand_in);
+  if (!gst_element_link (stand_in, convert) || !gst_element_sync_state_with_parent (stand_in))
+    g_warning ("%s's stand-in does not start", device_labels[track]);
+}
+
+/* Which source feeds the microphone and the camera tracks, and the device
+ * behind it when there is one. */
+static void
+emit_sources (EngineMediaSession *self)
+{
+  JsonObject *event = event_new (self, "sources", NULL);
+  static const char *const keys[ENGINE_MEDIA_N_TRACKS] = { "mic", "camera", "screen" };
+
+  for (guint i = ENGINE_MEDIA_TRACK_AUDIO; i <= ENGINE_MEDIA_TRACK_CAMERA; i++)
+    {
+      g_autoptr(GstElement) element = gst_bin_get_by_name (GST_BIN (self->pipeline), source_names[i]);
+      GstElementFactory *factory = element != NULL ? gst_element_get_factory (element) : NULL;
+
+      json_object_set_string_member (event, keys[i], factory != NULL ? GST_OBJECT_NAME (factory) : "none");
+      if (self->devices[i] != NULL && !self->devices[i]->replaced)
+        {
+          g_autofree char *key = g_strconcat (keys[i], "-device", NULL);
+
+          json_object_set_string_member (event, key, self->devices[i]->name);
+        }
+    }
+  event_emit (self, event);
+}
+
+/* Tells the host once why a device did not start: the first reason
+ * known (its own error, else the worker's). */
+static void
+report_device_failure (EngineMediaSession *self,
+                       EngineMediaTrack    track,
+                       const char         *reason)
+{
+  DeviceSource *source = self->devices[track];
+  g_autofree char *text = NULL;
+
+  if (source->reported)
+    {
+      g_debug ("%s “%s”: %s", device_labels[track], source->name, reason);
+      return;
+    }
+  source->reported = TRUE;
+  text = g_strdup_printf ("%s “%s” did not start: %s", device_labels[track], source->name, reason);
+  g_message ("%s", text);
+  emit_error (self, text);
+}
+
+/* A device whose start failed: told, and the test source takes its place. */
+static void
+device_source_failed (EngineMediaSession *self,
+                      EngineMediaTrack    track,
+                      const char         *reason)
+{
+  report_device_failure (self, track, reason);
+  if (self->devices[track]->replaced)
+    return;
+  use_stand_in (self, track);
+  emit_sources (self);
+}
+
+/* An error from a device that has not started is its failure to start,
+ * told once; a running device's errors are the pipeline's. */
+static gboolean
+device_source_handle_error (EngineMediaSession *self,
+                            GstMessage         *message)
+{
+  for (guint i = ENGINE_MEDIA_TRACK_AUDIO; i <= ENGINE_MEDIA_TRACK_CAMERA; i++)
+    {
+      DeviceSource *source = self->devices[i];
+      g_autoptr(GError) error = NULL;
+      gboolean started;
+
+      if (source == NULL ||
+          (GST_MESSAGE_SRC (message) != GST_OBJECT (source->element) &&
+           !gst_object_has_as_ancestor (GST_MESSAGE_SRC (message), GST_OBJECT (source->element))))
+        continue;
+      g_mutex_lock (&source->lock);
+      started = source->started;
+      g_mutex_unlock (&source->lock);
+      if (started)
+        return FALSE;
+      /* The worker's result swaps in the stand-in, if it has not yet. */
+      gst_message_parse_error (message, &error, NULL);
+      report_device_failure (self, i, error->message);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* pipewiresrc changes state only once PipeWire linked its stream (a
+ * session manager's job), up to 30 s: off the main thread, with the
+ * element's state locked so the pipeline neither waits for it at start
+ * nor at stop. */
+static void
+start_device_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  DeviceSource *source = task_data;
+  gboolean started = gst_element_sync_state_with_parent (source->element);
+  gboolean abandoned;
+
+  g_mutex_lock (&source->lock);
+  source->starting = FALSE;
+  source->started = started;
+  abandoned = source->abandoned;
+  g_mutex_unlock (&source->lock);
+  /* The pipeline never stops a locked element: whoever is last does. */
+  if (!started || abandoned)
+    gst_element_set_state (source->element, GST_STATE_NULL);
+  if (started)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "it did not open");
+}
+
+static void
+on_device_started (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  EngineMediaSession *self = ENGINE_MEDIA_SESSION (object);
+  EngineMediaTrack track = GPOINTER_TO_UINT (user_data);
+  DeviceSource *source = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_debug ("%s “%s” started", device_labels[track], source->name);
+      return;
+    }
+  /* The engine stopped meanwhile: the worker stopped the element. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->devices[track] != source)
+    return;
+  device_source_failed (self, track, error->message);
+}
+
+static void
+start_device (EngineMediaSession *self,
+              EngineMediaTrack    track)
+{
+  DeviceSource *source = self->devices[track];
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, on_device_started, GUINT_TO_POINTER (track));
+
+  g_mutex_lock (&source->lock);
+  source->starting = TRUE;
+  g_mutex_unlock (&source->lock);
+  g_task_set_task_data (task, g_atomic_rc_box_acquire (source), (GDestroyNotify) device_source_unref);
+  /* The result after the device's own errors (on the bus, default
+   * priority): they say better why it did not start. */
+  g_task_set_priority (task, G_PRIORITY_LOW);
+  g_task_run_in_thread (task, start_device_thread);
+}
+
+/* Links a device's element into its branch, started later by start_device. */
+static gboolean
+install_device (EngineMediaSession *self,
+                EngineMediaTrack    track)
+{
+  DeviceSource *source = self->devices[track];
+  g_autoptr(GstElement) convert = gst_bin_get_by_name (GST_BIN (self->pipeline), convert_names[track]);
+
+  g_assert (convert != NULL);
+  gst_element_set_locked_state (source->element, TRUE);
+  gst_bin_add (GST_BIN (self->pipeline), source->element);
+  return gst_element_link (source->element, convert);
+}
+
+/* The engine stops: a device still starting is its worker's to stop. */
+static void
+stop_devices (EngineMediaSession *self)
+{
+  for (guint i = ENGINE_MEDIA_TRACK_AUDIO; i <= ENGINE_MEDIA_TRACK_CAMERA; i++)
+    {
+      DeviceSource *source = g_steal_pointer (&self->devices[i]);
+      gboolean starting;
+
+      if (source == NULL)
+        continue;
+      g_mutex_lock (&source->lock);
+      starting = source->starting;
+      source->abandoned = starting;
+      g_mutex_unlock (&source->lock);
+      if (!starting)
+        gst_element_set_state (source->element, GST_STATE_NULL);
+      device_source_unref (source);
+    }
+}
+
+/* @head: the source's description and its " ! ", or "" for a device's
+ * element linked to "<name>-convert" after parsing. */
 static char *
 video_branch (EngineMediaSession *self,
               const char         *name,
-              const char         *source,
+              const char         *head,
               int                 fps,
               int                 pt,
               guint32             ssrc)
@@ -306,11 +700,11 @@ video_branch (EngineMediaSession *self,
       "rtpvp8pay pt=%d ssrc=%u picture-id-mode=15-bit mtu=1200",
       name, self->config.video_kbps * 1000, pt, ssrc);
   return g_strdup_printf (
-    "%s ! videoconvert ! videoscale ! videorate ! "
+    "%svideoconvert name=%s-convert ! videoscale ! videorate ! "
     "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
     "valve name=%s-valve ! queue leaky=downstream max-size-buffers=2 max-size-bytes=0 max-size-time=0 ! "
     "%s ! application/x-rtp,payload=%d ! tee name=%s-tee allow-not-linked=true",
-    source, self->config.width, self->config.height, fps, name, encoder, pt, name);
+    head, name, self->config.width, self->config.height, fps, name, encoder, pt, name);
 }
 
 static gboolean
@@ -330,6 +724,8 @@ on_bus_message (GstBus     *bus,
 
         /* The shared screen failing ends the share, not the call. */
         if (self->screen != NULL && engine_media_screen_handle_error (self->screen, message))
+          break;
+        if (device_source_handle_error (self, message))
           break;
         gst_message_parse_error (message, &error, &debug);
         g_warning ("%s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message,
@@ -1121,8 +1517,9 @@ gboolean
 engine_media_session_start_pipeline (EngineMediaSession  *self,
                                      GError             **error)
 {
-  g_autofree char *camera = NULL, *mic = NULL, *screen = NULL;
+  g_autofree char *camera = NULL, *mic = NULL, *screen = NULL, *screen_head = NULL;
   g_autofree char *camera_branch = NULL, *screen_branch = NULL, *description = NULL;
+  g_autolist(GstDevice) devices = NULL;
   g_autoptr(GstBus) bus = NULL;
   guint32 ssrcs[ENGINE_MEDIA_N_TRACKS];
   static const char *const encoder_names[ENGINE_MEDIA_N_TRACKS] = {
@@ -1132,13 +1529,12 @@ engine_media_session_start_pipeline (EngineMediaSession  *self,
   g_return_val_if_fail (ENGINE_IS_MEDIA_SESSION (self), FALSE);
   g_return_val_if_fail (self->pipeline == NULL, FALSE);
 
-  {
-    g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
-
-    g_task_run_in_thread (task, prewarm_dtls_thread);
-  }
-  camera = camera_source (self);
-  mic = mic_source (self);
+  self->dtls_prewarm = g_thread_new ("dtls-prewarm", prewarm_dtls_thread, NULL);
+  devices = probe_devices (self);
+  self->devices[ENGINE_MEDIA_TRACK_CAMERA] = find_camera (self, devices);
+  self->devices[ENGINE_MEDIA_TRACK_AUDIO] = find_microphone (self, devices);
+  camera = source_head (self, ENGINE_MEDIA_TRACK_CAMERA);
+  mic = source_head (self, ENGINE_MEDIA_TRACK_AUDIO);
   /* Wayland needs the user's pick in the ScreenCast portal: until then
    * (and without a display) a test pattern stands in, behind the valve. */
   self->screen = engine_media_screen_new (self->config.screen_device
@@ -1146,6 +1542,7 @@ engine_media_session_start_pipeline (EngineMediaSession  *self,
                                           : ENGINE_SCREENCAST_BACKEND_TEST);
   g_signal_connect (self->screen, "lost", G_CALLBACK (on_screen_lost), self);
   screen = engine_media_screen_source_description (self->screen);
+  screen_head = g_strconcat (screen, " ! ", NULL);
   /* Fixed SSRCs, known before any packet flows: the offer's a=ssrc/msid
    * lines come from the transceiver's caps, and a track offered without
    * them lands in an unlabelled MediaStream on the guest. */
@@ -1154,10 +1551,10 @@ engine_media_session_start_pipeline (EngineMediaSession  *self,
   camera_branch = video_branch (self, "camera", camera, self->config.fps, PT_VIDEO_CAMERA,
                                 ssrcs[ENGINE_MEDIA_TRACK_CAMERA]);
   /* A shared screen changes little: half the frame rate is plenty. */
-  screen_branch = video_branch (self, "screen", screen, MAX (self->config.fps / 2, 1), PT_VIDEO_SCREEN,
+  screen_branch = video_branch (self, "screen", screen_head, MAX (self->config.fps / 2, 1), PT_VIDEO_SCREEN,
                                 ssrcs[ENGINE_MEDIA_TRACK_SCREEN]);
   description = g_strdup_printf (
-    "%s ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=2 ! "
+    "%saudioconvert name=mic-convert ! audioresample ! audio/x-raw,rate=48000,channels=2 ! "
     "volume name=mic-volume ! queue leaky=downstream max-size-time=200000000 ! "
     "opusenc name=audio-encoder bitrate=48000 frame-size=20 ! rtpopuspay pt=%d ssrc=%u ! "
     "application/x-rtp,payload=%d ! tee name=audio-tee allow-not-linked=true  "
@@ -1169,6 +1566,9 @@ engine_media_session_start_pipeline (EngineMediaSession  *self,
     return FALSE;
   gst_object_ref_sink (self->pipeline);
   gst_element_set_name (self->pipeline, "omnilive-host");
+  for (guint i = ENGINE_MEDIA_TRACK_AUDIO; i <= ENGINE_MEDIA_TRACK_CAMERA; i++)
+    if (self->devices[i] != NULL && !install_device (self, i))
+      device_source_failed (self, i, "its output does not fit the pipeline");
 
   self->track_caps[ENGINE_MEDIA_TRACK_AUDIO] = gst_caps_new_simple ("application/x-rtp",
     "media", G_TYPE_STRING, "audio", "encoding-name", G_TYPE_STRING, "OPUS",
@@ -1223,6 +1623,10 @@ engine_media_session_start_pipeline (EngineMediaSession  *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The media pipeline does not start");
       return FALSE;
     }
+  for (guint i = ENGINE_MEDIA_TRACK_AUDIO; i <= ENGINE_MEDIA_TRACK_CAMERA; i++)
+    if (self->devices[i] != NULL && !self->devices[i]->replaced)
+      start_device (self, i);
+  emit_sources (self);
   if (self->config.stats_interval_ms > 0)
     self->stats_source = g_timeout_add (self->config.stats_interval_ms, on_stats_timeout, self);
   return TRUE;
@@ -1277,8 +1681,11 @@ engine_media_session_stop (EngineMediaSession *self)
     detach_guest (self, value);
   g_hash_table_remove_all (self->guests);
 
+  stop_devices (self);
   if (self->pipeline != NULL)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
+  if (self->dtls_prewarm != NULL)
+    g_thread_join (g_steal_pointer (&self->dtls_prewarm));
   /* After the pipeline stopped: pipewiresrc reads the portal's fd until then. */
   if (self->screen != NULL)
     {
