@@ -23,7 +23,7 @@ typedef struct {
   int         fps;
   int         video_kbps;     /* per encoded video track */
   gboolean    camera_device;  /* a real camera (PipeWire/V4L2) instead of a test pattern */
-  const char *camera_path;    /* /dev/videoN, or NULL for the default */
+  const char *camera_path;    /* /dev/videoN (v4l2src), or NULL for the first camera the device monitor finds */
   gboolean    mic_device;     /* a real microphone (PipeWire/PulseAudio) */
   gboolean    screen_device;  /* capture the screen (X11) instead of a test pattern */
   gboolean    busy_pattern;   /* a test camera picture that moves everywhere (benchmarks) */
