@@ -95,25 +95,13 @@ handle_me (RelayRequest *request)
 
 /* ---- POST /api/sessions ---- */
 
-typedef struct {
-  RelayRequest       *request;
-  OmniSessionRequest *create;
-} CreateJob;
-
-static void
-create_job_free (CreateJob *job)
-{
-  relay_request_unref (job->request);
-  omni_session_request_free (job->create);
-  g_free (job);
-}
-
-/* A create on its way through the store's group commit. */
+/* A create on its way: its password hashed on a worker, then through the
+ * store's group commit. */
 typedef struct {
   RelayRequest       *request;
   OmniSessionRequest *create;
   GPtrArray          *series;          /* OmniSession, as inserted */
-  char               *password_hash;
+  char               *password_hash;   /* NULL: no password */
   gint64              now;
 } CreateWrite;
 
@@ -156,7 +144,7 @@ on_create_written (gpointer      user_data,
   RelayRequest *request = write->request;
   RelayApp *app = relay_request_get_app (request);
   RelayHost *host = relay_request_get_host (request);
-  OmniSession *first = g_ptr_array_index (write->series, 0);
+  OmniSession *first;
   g_autoptr(GError) error = NULL;
 
   if (write_error != NULL)
@@ -209,22 +197,16 @@ on_create_written (gpointer      user_data,
   }
 }
 
-/* Takes create. */
+/* Takes write. */
 static void
-finish_create (RelayRequest       *request,
-               OmniSessionRequest *create,
-               const char         *password_hash)
+finish_create (CreateWrite *write)
 {
-  RelayApp *app = relay_request_get_app (request);
-  RelayHost *host = relay_request_get_host (request);
+  RelayApp *app = relay_request_get_app (write->request);
+  RelayHost *host = relay_request_get_host (write->request);
+  OmniSessionRequest *create = write->create;
   OmniSession *first = create->session;
-  CreateWrite *write = g_new0 (CreateWrite, 1);
   g_autofree char *series_id = NULL;
 
-  write->request = relay_request_ref (request);
-  write->create = create;
-  write->series = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
-  write->password_hash = g_strdup (password_hash);
   write->now = omni_time_now_ms ();
 
   if (create->recurrence_count > 1)
@@ -252,7 +234,7 @@ finish_create (RelayRequest       *request,
       s->enable_chat = first->enable_chat;
       s->waiting_room_enabled = first->waiting_room_enabled;
       s->requires_approval = first->requires_approval;
-      s->has_password = password_hash != NULL;
+      s->has_password = write->password_hash != NULL;
       s->allowed_domains = g_strdupv (first->allowed_domains);
       s->access_link = omni_token_new (16);
       s->series_id = g_strdup (series_id);
@@ -272,15 +254,17 @@ on_create_password_hashed (GObject      *source,
                            GAsyncResult *result,
                            gpointer      user_data)
 {
-  CreateJob *job = user_data;
+  CreateWrite *write = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *hash = relay_password_hash_finish (result, &error);
 
-  if (hash == NULL)
-    relay_request_reply_error (job->request, error);
-  else
-    finish_create (job->request, g_steal_pointer (&job->create), hash);
-  create_job_free (job);
+  write->password_hash = relay_password_hash_finish (result, &error);
+  if (write->password_hash == NULL)
+    {
+      relay_request_reply_error (write->request, error);
+      create_write_free (write);
+      return;
+    }
+  finish_create (write);
 }
 
 static void
@@ -289,7 +273,7 @@ handle_create (RelayRequest *request)
   g_autoptr(GError) error = NULL;
   g_autoptr(OmniSessionRequest) create = NULL;
   g_autoptr(JsonObject) fields = NULL;
-  CreateJob *job;
+  CreateWrite *write;
 
   fields = relay_api_mail_session_fields (relay_request_get_body (request), &error);
   if (fields != NULL)
@@ -300,16 +284,14 @@ handle_create (RelayRequest *request)
       return;
     }
 
-  if (create->password == NULL)
-    {
-      finish_create (request, g_steal_pointer (&create), NULL);
-      return;
-    }
-
-  job = g_new0 (CreateJob, 1);
-  job->request = relay_request_ref (request);
-  job->create = g_steal_pointer (&create);
-  relay_password_hash_async (job->create->password, NULL, on_create_password_hashed, job);
+  write = g_new0 (CreateWrite, 1);
+  write->request = relay_request_ref (request);
+  write->create = g_steal_pointer (&create);
+  write->series = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_session_free);
+  if (write->create->password == NULL)
+    finish_create (write);
+  else
+    relay_password_hash_async (write->create->password, NULL, on_create_password_hashed, write);
 }
 
 /* ---- GET /api/sessions ---- */

@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "test-media-devices"
 
 #include "engine-media-session.h"
+#include "engine-test-events.h"
 #include "pipewire-fixture.h"
 
 #include <gio/gio.h>
@@ -56,23 +57,6 @@ typedef struct {
 /* ---- the engine ---- */
 
 static void
-on_event (EngineMediaSession *session,
-          JsonObject         *event,
-          Fixture            *f)
-{
-  g_ptr_array_add (f->events, json_object_ref (event));
-}
-
-static GstPadProbeReturn
-count_buffer (GstPad          *pad,
-              GstPadProbeInfo *info,
-              gpointer         user_data)
-{
-  g_atomic_int_inc ((gint *) user_data);
-  return GST_PAD_PROBE_OK;
-}
-
-static void
 probe_pad (Fixture    *f,
            const char *element_name,
            const char *pad_name,
@@ -84,7 +68,7 @@ probe_pad (Fixture    *f,
 
   g_assert_nonnull (element);
   pad = gst_element_get_static_pad (element, pad_name);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &f->counts[count], NULL);
+  engine_test_count_buffers (pad, &f->counts[count]);
 }
 
 static void
@@ -106,7 +90,7 @@ start_engine (Fixture             *f,
   config.mic_device = options->mic;
   config.stats_interval_ms = 0;
   f->session = engine_media_session_new (&config);
-  g_signal_connect (f->session, "event", G_CALLBACK (on_event), f);
+  engine_test_record_events (f->session, f->events);
   g_assert_true (engine_media_session_start_pipeline (f->session, &error));
   g_assert_no_error (error);
   probe_pad (f, "camera-convert", "sink", COUNT_CAMERA_IN);
@@ -155,36 +139,7 @@ find_event (Fixture    *f,
             guint       since,
             const char *name)
 {
-  for (guint i = since; i < f->events->len; i++)
-    if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (f->events, i), "event"), name) == 0)
-      return (int) i;
-  return -1;
-}
-
-typedef struct {
-  Fixture    *f;
-  guint       since;
-  const char *name;
-} EventWait;
-
-static gboolean
-event_seen (gpointer data)
-{
-  EventWait *wait = data;
-
-  return find_event (wait->f, wait->since, wait->name) >= 0;
-}
-
-static void
-log_events (Fixture *f)
-{
-  for (guint i = 0; i < f->events->len; i++)
-    {
-      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), g_ptr_array_index (f->events, i));
-      g_autofree char *text = json_to_string (node, FALSE);
-
-      g_test_message ("event: %s", text);
-    }
+  return engine_test_find_event (f->events, since, name, NULL, FALSE);
 }
 
 static JsonObject *
@@ -192,14 +147,7 @@ wait_event (Fixture    *f,
             guint       since,
             const char *name)
 {
-  EventWait wait = { f, since, name };
-
-  if (!pipewire_fixture_wait_until (event_seen, &wait, WAIT_MS))
-    {
-      log_events (f);
-      g_error ("No \"%s\" event from the engine", name);
-    }
-  return g_ptr_array_index (f->events, find_event (f, since, name));
+  return engine_test_wait_event (f->events, since, name, NULL, FALSE, WAIT_MS);
 }
 
 static void
@@ -207,25 +155,12 @@ assert_no_error_event (Fixture *f)
 {
   if (find_event (f, 0, "error") >= 0)
     {
-      log_events (f);
+      engine_test_log_events (f->events);
       g_error ("The engine reported an error");
     }
 }
 
 /* ---- buffers ---- */
-
-typedef struct {
-  gint *counter;
-  gint  target;
-} CountWait;
-
-static gboolean
-count_reached (gpointer data)
-{
-  CountWait *wait = data;
-
-  return g_atomic_int_get (wait->counter) >= wait->target;
-}
 
 static void
 wait_buffers (Fixture    *f,
@@ -233,15 +168,15 @@ wait_buffers (Fixture    *f,
               gint        more,
               const char *what)
 {
-  CountWait wait = { &f->counts[count], g_atomic_int_get (&f->counts[count]) + more };
+  gint target = g_atomic_int_get (&f->counts[count]) + more;
 
-  if (!pipewire_fixture_wait_until (count_reached, &wait, WAIT_MS))
+  if (!engine_test_wait_count (&f->counts[count], target, WAIT_MS))
     {
       g_autofree char *ports = f->pipewire != NULL ? pipewire_fixture_describe (f->pipewire) : NULL;
 
-      log_events (f);
-      g_error ("%s: %d buffers, wanted %d; PipeWire:\n%s", what, g_atomic_int_get (wait.counter),
-               wait.target, ports ? ports : "(no daemon)");
+      engine_test_log_events (f->events);
+      g_error ("%s: %d buffers, wanted %d; PipeWire:\n%s", what, g_atomic_int_get (&f->counts[count]),
+               target, ports ? ports : "(no daemon)");
     }
 }
 

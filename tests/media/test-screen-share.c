@@ -10,6 +10,7 @@
 
 #include "engine-media-session.h"
 #include "engine-screencast-portal.h"
+#include "engine-test-events.h"
 #include "pipewire-fixture.h"
 
 #include <gio/gio.h>
@@ -165,23 +166,6 @@ mock_last_call (Fixture    *f,
 
 /* ---- the engine ---- */
 
-static void
-on_event (EngineMediaSession *session,
-          JsonObject         *event,
-          Fixture            *f)
-{
-  g_ptr_array_add (f->events, json_object_ref (event));
-}
-
-static GstPadProbeReturn
-count_buffer (GstPad          *pad,
-              GstPadProbeInfo *info,
-              gpointer         user_data)
-{
-  g_atomic_int_inc ((gint *) user_data);
-  return GST_PAD_PROBE_OK;
-}
-
 /* A small engine that shares the real screen, its events in f->events and
  * its encoded screen frames counted. */
 static void
@@ -200,12 +184,12 @@ start_engine (Fixture *f)
   config.screen_device = TRUE;
   config.stats_interval_ms = 0;
   f->session = engine_media_session_new (&config);
-  g_signal_connect (f->session, "event", G_CALLBACK (on_event), f);
+  engine_test_record_events (f->session, f->events);
   g_assert_true (engine_media_session_start_pipeline (f->session, &error));
   g_assert_no_error (error);
   encoder = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (f->session)), "screen-encoder");
   encoder_src = gst_element_get_static_pad (encoder, "src");
-  gst_pad_add_probe (encoder_src, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &f->encoded_buffers, NULL);
+  engine_test_count_buffers (encoder_src, &f->encoded_buffers);
 }
 
 static void
@@ -264,32 +248,7 @@ find_event (Fixture    *f,
             const char *name,
             int         screen)
 {
-  for (guint i = since; i < f->events->len; i++)
-    {
-      JsonObject *event = g_ptr_array_index (f->events, i);
-
-      if (g_strcmp0 (json_object_get_string_member (event, "event"), name) != 0)
-        continue;
-      if (screen >= 0 && json_object_get_boolean_member_with_default (event, "screen", !screen) != !!screen)
-        continue;
-      return (int) i;
-    }
-  return -1;
-}
-
-typedef struct {
-  Fixture    *f;
-  guint       since;
-  const char *name;
-  int         screen;
-} EventWait;
-
-static gboolean
-event_seen (gpointer data)
-{
-  EventWait *wait = data;
-
-  return find_event (wait->f, wait->since, wait->name, wait->screen) >= 0;
+  return engine_test_find_event (f->events, since, name, screen >= 0 ? "screen" : NULL, screen > 0);
 }
 
 static JsonObject *
@@ -298,33 +257,7 @@ wait_event (Fixture    *f,
             const char *name,
             int         screen)
 {
-  EventWait wait = { f, since, name, screen };
-
-  if (!pipewire_fixture_wait_until (event_seen, &wait, WAIT_MS))
-    {
-      for (guint i = 0; i < f->events->len; i++)
-        {
-          g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), g_ptr_array_index (f->events, i));
-          g_autofree char *text = json_to_string (node, FALSE);
-
-          g_test_message ("event: %s", text);
-        }
-      g_error ("No \"%s\" event (screen %d) from the engine", name, screen);
-    }
-  return g_ptr_array_index (f->events, find_event (f, since, name, screen));
-}
-
-typedef struct {
-  gint *counter;
-  gint  target;
-} CountWait;
-
-static gboolean
-count_reached (gpointer data)
-{
-  CountWait *wait = data;
-
-  return g_atomic_int_get (wait->counter) >= wait->target;
+  return engine_test_wait_event (f->events, since, name, screen >= 0 ? "screen" : NULL, screen > 0, WAIT_MS);
 }
 
 static void
@@ -332,10 +265,10 @@ wait_buffers (gint       *counter,
               gint        more,
               const char *what)
 {
-  CountWait wait = { counter, g_atomic_int_get (counter) + more };
+  gint target = g_atomic_int_get (counter) + more;
 
-  if (!pipewire_fixture_wait_until (count_reached, &wait, WAIT_MS))
-    g_error ("%s: %d buffers, wanted %d", what, g_atomic_int_get (counter), wait.target);
+  if (!engine_test_wait_count (counter, target, WAIT_MS))
+    g_error ("%s: %d buffers, wanted %d", what, g_atomic_int_get (counter), target);
 }
 
 /* ---- tests ---- */
@@ -385,7 +318,7 @@ share (Fixture *f)
 
   source = gst_bin_get_by_name (GST_BIN (engine_media_session_get_pipeline (f->session)), "screen-source");
   source_src = gst_element_get_static_pad (source, "src");
-  gst_pad_add_probe (source_src, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &f->source_buffers, NULL);
+  engine_test_count_buffers (source_src, &f->source_buffers);
   wait_buffers (&f->source_buffers, 10, "frames from PipeWire");
   wait_buffers (&f->encoded_buffers, 5, "encoded screen frames");
   g_source_remove (relinker);
