@@ -123,6 +123,7 @@ load_participants (RelayStore   *store,
   return TRUE;
 }
 
+/* out_id: the new row's id, or NULL. */
 static gboolean
 insert_participant (RelayStore   *store,
                     const char   *session_id,
@@ -130,6 +131,7 @@ insert_participant (RelayStore   *store,
                     const char   *name,
                     gboolean      invited,
                     const char   *state,
+                    char        **out_id,
                     GError      **error)
 {
   sqlite3_stmt *stmt;
@@ -150,7 +152,11 @@ insert_participant (RelayStore   *store,
   omni_sqlite_bind_text (stmt, 5, name);
   sqlite3_bind_int (stmt, 6, invited ? 1 : 0);
   omni_sqlite_bind_text (stmt, 7, state);
-  return relay_store_exec_stmt (store, stmt, error);
+  if (!relay_store_exec_stmt (store, stmt, error))
+    return FALSE;
+  if (out_id != NULL)
+    *out_id = g_steal_pointer (&id);
+  return TRUE;
 }
 
 /* The 15 fields a host edits, in the order both INSERT and UPDATE list them. */
@@ -182,7 +188,7 @@ bind_editable_fields (sqlite3_stmt      *stmt,
 
 gboolean
 relay_store_session_insert (RelayStore        *store,
-                            const OmniSession *s,
+                            OmniSession       *s,
                             const char        *password_hash,
                             GPtrArray         *invitees,
                             gint64             now_ms,
@@ -215,11 +221,22 @@ relay_store_session_insert (RelayStore        *store,
   if (!relay_store_exec_stmt (store, stmt, error))
     return FALSE;
 
+  s->created_at = now_ms;
+  s->updated_at = now_ms;
+
   for (guint i = 0; invitees != NULL && i < invitees->len; i++)
     {
       OmniInvitee *invitee = g_ptr_array_index (invitees, i);
-      if (!insert_participant (store, s->id, invitee->email, invitee->name, TRUE, "invited", error))
+      g_autoptr(OmniParticipant) p = omni_participant_new ();
+
+      if (!insert_participant (store, s->id, invitee->email, invitee->name, TRUE, "invited", &p->id, error))
         return FALSE;
+      /* As participant_from_row would read it back. */
+      p->email = g_strdup (invitee->email);
+      p->name = g_strdup (invitee->name);
+      p->invited = TRUE;
+      p->state = g_strdup ("invited");
+      g_ptr_array_add (s->participants, g_steal_pointer (&p));
     }
   return TRUE;
 }
@@ -504,7 +521,7 @@ relay_store_session_add_invitees (RelayStore  *store,
       if (rc == SQLITE_ROW)
         continue;
 
-      if (!insert_participant (store, session_id, invitee->email, invitee->name, TRUE, "invited", error))
+      if (!insert_participant (store, session_id, invitee->email, invitee->name, TRUE, "invited", NULL, error))
         return NULL;
       g_ptr_array_add (added, invitee);
     }
@@ -567,7 +584,7 @@ relay_store_guest_join (RelayStore  *store,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
-  if (existing == NULL && !insert_participant (store, session_id, email, name, FALSE, state, error))
+  if (existing == NULL && !insert_participant (store, session_id, email, name, FALSE, state, NULL, error))
     return NULL;
   omni_participant_free (existing);
 

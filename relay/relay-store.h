@@ -113,8 +113,11 @@ typedef struct {
   int         offset;
 } RelaySessionFilter;
 
+/* Fills in what the new rows hold beyond the session given: its created and
+ * updated times, and each invitee as a participant (appended to
+ * session->participants), so a create answers without reading them back. */
 gboolean      relay_store_session_insert (RelayStore        *store,
-                                          const OmniSession *session,
+                                          OmniSession       *session,
                                           const char        *password_hash,
                                           GPtrArray         *invitees,
                                           gint64             now_ms,

@@ -6,6 +6,7 @@
 
 typedef struct {
   RelayFixture relay;
+  GSocket     *smtp_hold;   /* listens, never accepts: mail stays queued */
 } Fixture;
 
 static void
@@ -15,11 +16,36 @@ fixture_setup (Fixture       *f,
   relay_fixture_start (&f->relay, NULL, NULL);
 }
 
+/* The relay's SMTP server is a socket that never answers: the mail worker
+ * waits for its greeting, so every message stays queued while a test looks. */
+static void
+fixture_setup_mail_held (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *config = NULL;
+
+  f->smtp_hold = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (f->smtp_hold, address, TRUE, &error));
+  g_assert_true (g_socket_listen (f->smtp_hold, &error));
+  bound = g_socket_get_local_address (f->smtp_hold, &error);
+  g_assert_no_error (error);
+  config = g_strdup_printf ("[smtp]\nurl = smtp://127.0.0.1:%u\nfrom = OmniLive <relay@example.com>\n"
+                            "starttls = optional\n",
+                            g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  relay_fixture_start (&f->relay, config, NULL);
+}
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   relay_fixture_stop (&f->relay);
+  g_clear_object (&f->smtp_hold);
 }
 
 /* Creates a session starting start_offset seconds from now; extra is more
@@ -586,6 +612,82 @@ test_update_and_invite (Fixture       *f,
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (relay_response_object (again), "participants")), ==, 1);
 }
 
+/* GET /api/sessions/ID, re-encoded the way json-glib writes a node. */
+static char *
+stored_session_text (Fixture    *f,
+                     const char *id)
+{
+  g_autofree char *path = g_strconcat ("/api/sessions/", id, NULL);
+  g_autoptr(RelayResponse) stored = relay_fixture_request (&f->relay, "GET", path, f->relay.token, NULL, NULL, 0);
+
+  g_assert_cmpuint (stored->status, ==, 200);
+  return json_to_string (stored->json, FALSE);
+}
+
+/* A create answers from what it wrote, not by reading it back: the answer
+ * must be exactly what GET /api/sessions/:id then gives, invitees, their
+ * queued invitations and all, for a single session and for each of a
+ * series. */
+static void
+test_create_reply_is_stored (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(RelayResponse) single = create_session (f, f->relay.token, 7200,
+    "\"description\":\"Line one\\nline \\\"two\\\" \\u00e9\",\"agenda\":\"1. hello\","
+    "\"relatedTicket\":\"T-42\",\"password\":\"open sesame\",\"sessionType\":\"webinar\","
+    "\"allowedDomains\":[\"example.com\",\"example.org\"],\"enableChat\":false,\"maxParticipants\":7,"
+    "\"participants\":[{\"email\":\"Ann.Lee@Example.COM\",\"name\":\"Ann \\u00c5s\"},"
+    "{\"email\":\"bob@example.org\"}]");
+  g_autoptr(RelayResponse) bare = create_session (f, f->relay.token, 3600, "");
+  g_autoptr(RelayResponse) series = create_session (f, f->relay.token, 86400,
+    "\"recurrence\":{\"frequency\":\"weekly\",\"count\":3},"
+    "\"participants\":[{\"email\":\"carol@example.com\",\"name\":\"Carol\"}]");
+  JsonObject *first = relay_response_object (series);
+  g_autoptr(JsonArray) occurrences = json_array_ref (json_object_get_array_member (first, "sessions"));
+  JsonObject *ann = find_participant (relay_response_object (single), "Ann.Lee@example.com");
+
+  /* The invitations are queued (the SMTP server never answers). */
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (ann, "mail"), "state"), ==, "queued");
+
+  /* Byte for byte: the same writer makes both answers. */
+  {
+    const char *id = relay_response_string (single, "_id");
+    g_autofree char *path = g_strconcat ("/api/sessions/", id, NULL);
+    g_autoptr(RelayResponse) stored = relay_fixture_request (&f->relay, "GET", path, f->relay.token, NULL, NULL, 0);
+    g_autoptr(RelayResponse) stored_bare = NULL;
+
+    g_assert_cmpuint (stored->status, ==, 200);
+    g_assert_cmpmem (g_bytes_get_data (single->body, NULL), g_bytes_get_size (single->body),
+                     g_bytes_get_data (stored->body, NULL), g_bytes_get_size (stored->body));
+
+    g_free (path);
+    path = g_strconcat ("/api/sessions/", relay_response_string (bare, "_id"), NULL);
+    stored_bare = relay_fixture_request (&f->relay, "GET", path, f->relay.token, NULL, NULL, 0);
+    g_assert_cmpmem (g_bytes_get_data (bare->body, NULL), g_bytes_get_size (bare->body),
+                     g_bytes_get_data (stored_bare->body, NULL), g_bytes_get_size (stored_bare->body));
+  }
+
+  /* A series: each occurrence as its own GET gives it, and the first again
+   * at the top level. */
+  g_assert_cmpuint (json_array_get_length (occurrences), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonNode *node = json_array_get_element (occurrences, i);
+      g_autofree char *answered = json_to_string (node, FALSE);
+      g_autofree char *stored = stored_session_text (f, json_object_get_string_member (json_node_get_object (node), "_id"));
+
+      g_assert_cmpstr (answered, ==, stored);
+      if (i == 0)
+        {
+          g_autofree char *top = NULL;
+
+          json_object_remove_member (first, "sessions");
+          top = json_to_string (series->json, FALSE);
+          g_assert_cmpstr (top, ==, stored);
+        }
+    }
+}
+
 
 /* Creates sent at once share the relay's group commit: each is answered
  * 201 only once stored, every one is stored once, and a password (hashed
@@ -700,6 +802,8 @@ main (int    argc,
   ADD ("/relay/api/update-and-invite", test_update_and_invite);
   ADD ("/relay/api/concurrent-creates", test_concurrent_creates);
 #undef ADD
+  g_test_add ("/relay/api/create-reply-is-stored", Fixture, NULL, fixture_setup_mail_held,
+              test_create_reply_is_stored, fixture_teardown);
 
   return g_test_run ();
 }
