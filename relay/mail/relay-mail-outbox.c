@@ -609,6 +609,31 @@ relay_mail_outbox_mark_sent (sqlite3  *db,
 }
 
 gboolean
+relay_mail_outbox_mark_all_sent (sqlite3  *db,
+                                 GArray   *ids,
+                                 gint64    now_ms,
+                                 GError  **error)
+{
+  if (ids->len == 0)
+    return TRUE;
+  if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return set_db_error (db, error, "Cannot mark messages sent");
+  for (guint i = 0; i < ids->len; i++)
+    if (!relay_mail_outbox_mark_sent (db, g_array_index (ids, gint64, i), now_ms, error))
+      {
+        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        return FALSE;
+      }
+  if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      set_db_error (db, error, "Cannot mark messages sent");
+      sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 relay_mail_outbox_mark_failed (sqlite3     *db,
                                gint64       id,
                                const char  *message,

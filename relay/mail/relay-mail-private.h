@@ -80,6 +80,12 @@ gboolean    relay_mail_outbox_mark_sent (sqlite3        *db,
                                          gint64          id,
                                          gint64          now_ms,
                                          GError        **error);
+/* Marks every row of ids (gint64) sent in one transaction: one WAL commit
+ * for a batch, not one per message. */
+gboolean    relay_mail_outbox_mark_all_sent (sqlite3    *db,
+                                             GArray     *ids,
+                                             gint64      now_ms,
+                                             GError    **error);
 /* next_attempt_ms 0: the row failed for good. */
 gboolean    relay_mail_outbox_mark_failed (sqlite3      *db,
                                            gint64        id,

@@ -247,6 +247,7 @@ typedef struct {
   sqlite3   *db;
   gint64     now;
   gboolean   connection_logged;
+  GArray    *saved;   /* gint64: rows saved as .eml, marked sent together */
 } BatchContext;
 
 static void
@@ -271,6 +272,15 @@ on_sent (const RelayMailRow  *row,
       return;
     }
 
+  /* An .eml file is already on disk (written and synced): saving it again
+   * after a crash only rewrites the same file, so a batch's rows are marked
+   * together, in one commit. */
+  if (context->mail->smtp.url == NULL)
+    {
+      g_array_append_val (context->saved, row->id);
+      return;
+    }
+
   /* Marked as soon as the server's 250 is read: a crash can only fall in
    * the moment between the two (SMTP has no way to ask afterwards), never
    * across a whole transfer. A row still queued is sent again. */
@@ -291,7 +301,8 @@ send_due (RelayMail          *mail,
   g_autoptr(GPtrArray) rows = relay_mail_outbox_due (db, omni_time_now_ms (), BATCH_SIZE, &error);
   g_autoptr(GPtrArray) ready = g_ptr_array_new ();
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  BatchContext context = { mail, db, omni_time_now_ms (), FALSE };
+  g_autoptr(GArray) saved = g_array_new (FALSE, FALSE, sizeof (gint64));
+  BatchContext context = { mail, db, omni_time_now_ms (), FALSE, saved };
 
   if (rows == NULL)
     {
@@ -316,6 +327,9 @@ send_due (RelayMail          *mail,
     }
 
   relay_mail_transport_send_batch (transport, ready, messages, on_sent, &context);
+  /* Left queued on failure: saved again on the next pass. */
+  if (!relay_mail_outbox_mark_all_sent (db, saved, omni_time_now_ms (), &error))
+    g_warning ("%u saved message(s) cannot be marked sent: %s", saved->len, error->message);
   return !context.connection_logged && rows->len == BATCH_SIZE;
 }
 

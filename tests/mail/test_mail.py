@@ -520,6 +520,36 @@ class LocalTest(MailTestCase):
         relay.wait_mail_state(session['_id'], 'ann@example.com', lambda s: s['state'] == 'sent')
         self.assertEqual(relay.log().count('mail is saved locally, not sent'), 1)
 
+    def test_eml_batches_survive_kill9_each_saved_once(self):
+        # Saved messages are marked sent a batch at a time, after their files
+        # are written: a crash between the two saves the same files again
+        # (named by row id), never loses one, and every row ends up sent.
+        relay = self.work.relay('', host_name=HOST_NAME, host_email=HOST_EMAIL).start()
+        invitees = [(f'guest{i:03d}@example.com', f'Guest {i}') for i in range(150)]
+        session = relay.create_session('Big local webinar', invitees)
+        mail_dir = os.path.join(relay.data_dir, 'mail')
+        def eml_files():
+            return sorted(n for n in os.listdir(mail_dir) if n.endswith('.eml')) if os.path.isdir(mail_dir) else []
+        wait_for(eml_files, 10, 'a first .eml file')
+        relay.kill9()
+
+        relay.start()
+        def all_sent():
+            states = relay.mail_states(session['_id'])
+            return all(s and s['state'] == 'sent' for s in states.values()) and states
+        states = wait_for(all_sent, 30, 'every invitation marked sent')
+        self.assertEqual(sorted(states), sorted(e for e, _ in invitees))
+        self.assertTrue(all(s['attempts'] >= 1 for s in states.values()))
+        names = eml_files()
+        self.assertEqual(len(names), 150)
+        import email as email_package
+        import email.policy
+        recipients = []
+        for name in names:
+            with open(os.path.join(mail_dir, name), 'rb') as f:
+                recipients.append(email_package.message_from_bytes(f.read(), policy=email.policy.default)['To'])
+        self.assertEqual(sorted(r.addresses[0].addr_spec for r in recipients), sorted(e for e, _ in invitees))
+
     def test_template_override_in_config_dir(self):
         os.makedirs(os.path.join(self.work.path, 'mail'))
         with open(os.path.join(self.work.path, 'mail', 'invitation.txt'), 'w') as f:
