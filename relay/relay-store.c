@@ -534,8 +534,16 @@ relay_store_new_id (void)
 {
   guint8 bytes[12];
   char *id = g_malloc (sizeof bytes * 2 + 1);
+  guint64 now = (guint64) g_get_real_time () / 1000;
 
-  omni_random_bytes (bytes, sizeof bytes);
+  /* Time first, like a Mongo ObjectId: a new row's key lands at the end of
+   * every index keyed by an id (sessions, participants, outbox, calendar),
+   * so the creates of one commit share a page or two there instead of each
+   * dirtying a random page of each index (WAL frames, checkpoint writes and
+   * cache misses). The 6 random bytes keep ids of one millisecond apart. */
+  for (int i = 0; i < 6; i++)
+    bytes[i] = (guint8) (now >> (8 * (5 - i)));
+  omni_random_bytes (bytes + 6, sizeof bytes - 6);
   for (gsize i = 0; i < sizeof bytes; i++)
     g_snprintf (id + 2 * i, 3, "%02x", bytes[i]);
   return id;

@@ -66,7 +66,8 @@ void          relay_store_set_error   (RelayStore  *store,
 void          relay_store_bind_time   (sqlite3_stmt *stmt,
                                        int           index,
                                        gint64        value);
-/* A new random id: 24 hex digits, like the seed's Mongo ids. */
+/* A new id: 24 hex digits like the seed's Mongo ids, ordered by creation
+ * time (milliseconds) and then random. */
 char         *relay_store_new_id      (void);
 
 /* ---- hosts (relay-store-hosts.c) ---- */

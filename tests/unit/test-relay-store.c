@@ -607,6 +607,31 @@ test_group_commit_at_close (Fixture       *f,
   omni_session_free (a.session);
 }
 
+/* Ids start with their creation time in ms (so new rows append to every
+ * index keyed by one) and end with random bytes: unique, 24 hex digits. */
+static void
+test_new_id (void)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      gint64 before = g_get_real_time () / 1000;
+      char *id = relay_store_new_id ();
+      gint64 after = g_get_real_time () / 1000;
+      g_autofree char *time_part = g_strndup (id, 12);
+      guint64 ms = 0;
+
+      g_assert_cmpuint (strlen (id), ==, 24);
+      for (const char *p = id; *p != '\0'; p++)
+        g_assert_true (g_ascii_isxdigit (*p) && !g_ascii_isupper (*p));
+      g_assert_true (g_ascii_string_to_unsigned (time_part, 16, 0, G_MAXUINT64, &ms, NULL));
+      g_assert_cmpint ((gint64) ms, >=, before);
+      g_assert_cmpint ((gint64) ms, <=, after);
+      g_assert_true (g_hash_table_add (seen, id));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -624,6 +649,7 @@ main (int    argc,
   ADD ("/relay/store/group-commit-at-close", test_group_commit_at_close);
 #undef ADD
   g_test_add_func ("/relay/store/upgrade-keeps-mail-state", test_upgrade_keeps_mail_state);
+  g_test_add_func ("/relay/store/new-id", test_new_id);
   g_test_add_func ("/relay/password/hash-verify", test_password);
   g_test_add_func ("/relay/password/rfc7914-vector", test_password_vector);
   g_test_add_func ("/relay/ratelimit/window", test_rate_limit);
