@@ -550,6 +550,20 @@ class LocalTest(MailTestCase):
                 recipients.append(email_package.message_from_bytes(f.read(), policy=email.policy.default)['To'])
         self.assertEqual(sorted(r.addresses[0].addr_spec for r in recipients), sorted(e for e, _ in invitees))
 
+    def test_worker_yields_to_the_api(self):
+        # The mail worker runs niced, the API's thread does not.
+        relay = self.work.relay('', host_name=HOST_NAME, host_email=HOST_EMAIL).start()
+        tasks = os.path.join('/proc', str(relay.proc.pid), 'task')
+        def nice_of(name):
+            for tid in os.listdir(tasks):
+                with open(os.path.join(tasks, tid, 'comm')) as f:
+                    if f.read().strip() == name:
+                        return os.getpriority(os.PRIO_PROCESS, int(tid))
+            return None
+        base = os.getpriority(os.PRIO_PROCESS, relay.proc.pid)
+        self.assertEqual(wait_for(lambda: nice_of('relay-mail'), 10, 'the mail worker'), min(base + 10, 19))
+        self.assertEqual(nice_of('omnilive-relay'), base)
+
     def test_template_override_in_config_dir(self):
         os.makedirs(os.path.join(self.work.path, 'mail'))
         with open(os.path.join(self.work.path, 'mail', 'invitation.txt'), 'w') as f:
