@@ -12,6 +12,7 @@
 #include "omni-sqlite.h"
 #include "relay-mail-private.h"
 #include "omni-error.h"
+#include "omni-json-writer.h"
 #include "omni-time.h"
 #include "omni-token.h"
 
@@ -312,15 +313,35 @@ add_time (JsonBuilder *builder,
   add_string (builder, name, text);
 }
 
+/* The payload's members: written straight into its text (a builder's node
+ * and hash table per value cost more than the outbox row's insert). */
+static void
+write_string (OmniJsonWriter *w,
+              const char     *name,
+              const char     *value)
+{
+  omni_json_writer_member (w, name);
+  omni_json_writer_string (w, value);
+}
+
+static void
+write_int (OmniJsonWriter *w,
+           const char     *name,
+           gint64          value)
+{
+  omni_json_writer_member (w, name);
+  omni_json_writer_int (w, value);
+}
+
 /* The occurrences of a series this person is invited to, for one invitation
  * that covers them all. */
 static gboolean
-add_occurrences (RelayMail          *mail,
-                 sqlite3            *db,
-                 JsonBuilder        *builder,
-                 const OmniSession  *session,
-                 const char         *email,
-                 GError            **error)
+write_occurrences (RelayMail          *mail,
+                   sqlite3            *db,
+                   OmniJsonWriter     *w,
+                   const OmniSession  *session,
+                   const char         *email,
+                   GError            **error)
 {
   g_autoptr(MailStmt) stmt = NULL;
   g_autofree char *email_key = g_utf8_strdown (email, -1);
@@ -336,21 +357,21 @@ add_occurrences (RelayMail          *mail,
   omni_sqlite_bind_text (stmt, 1, session->series_id);
   omni_sqlite_bind_text (stmt, 2, email_key);
 
-  json_builder_set_member_name (builder, "occurrences");
-  json_builder_begin_array (builder);
+  omni_json_writer_member (w, "occurrences");
+  omni_json_writer_begin_array (w);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       g_autofree char *url = join_url (mail, (const char *) sqlite3_column_text (stmt, 2));
 
-      json_builder_begin_object (builder);
-      add_int (builder, "start", sqlite3_column_int64 (stmt, 0));
-      add_int (builder, "end", sqlite3_column_int64 (stmt, 1));
-      add_string (builder, "joinUrl", url);
-      add_int (builder, "sequence", sqlite3_column_int (stmt, 3));
-      add_int (builder, "recurrenceId", sqlite3_column_int64 (stmt, 4));
-      json_builder_end_object (builder);
+      omni_json_writer_begin_object (w);
+      write_int (w, "start", sqlite3_column_int64 (stmt, 0));
+      write_int (w, "end", sqlite3_column_int64 (stmt, 1));
+      write_string (w, "joinUrl", url);
+      write_int (w, "sequence", sqlite3_column_int (stmt, 3));
+      write_int (w, "recurrenceId", sqlite3_column_int64 (stmt, 4));
+      omni_json_writer_end_object (w);
     }
-  json_builder_end_array (builder);
+  omni_json_writer_end_array (w);
   if (rc != SQLITE_DONE)
     return set_db_error (db, error, "Cannot read the series");
   return TRUE;
@@ -450,45 +471,43 @@ relay_mail_enqueue (RelayMail          *mail,
   for (guint i = 0; i < recipients->len; i++)
     {
       Recipient *r = &g_array_index (recipients, Recipient, i);
-      g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
-      g_autoptr(JsonNode) root = NULL;
-      g_autofree char *payload = NULL;
+      g_autoptr(GString) payload = g_string_sized_new (1024);
       g_autofree char *key = dedupe_key (kind, session, r->email, sequence);
       g_autofree char *message_id = new_message_id (mail);
+      OmniJsonWriter w;
 
-      json_builder_begin_object (builder);
-      add_string (builder, "kind", relay_mail_kind_to_string (kind));
-      add_string (builder, "sessionId", session->id);
-      add_string (builder, "uid", uid);
-      add_int (builder, "recurrenceId", recurrence_id);
-      add_int (builder, "sequence", sequence);
-      add_string (builder, "title", session->title);
-      add_string (builder, "sessionType", omni_session_type_to_string (session->type));
-      add_string (builder, "description", session->description);
-      add_string (builder, "agenda", session->agenda);
-      add_int (builder, "start", session->scheduled_start);
-      add_int (builder, "end", session->scheduled_end);
-      add_string (builder, "joinUrl", url);
-      add_string (builder, "hostName", session->host_name);
-      add_string (builder, "hostEmail", session->host_email);
-      json_builder_set_member_name (builder, "hasPassword");
-      json_builder_add_boolean_value (builder, session->has_password);
+      omni_json_writer_init (&w, payload);
+      omni_json_writer_begin_object (&w);
+      write_string (&w, "kind", relay_mail_kind_to_string (kind));
+      write_string (&w, "sessionId", session->id);
+      write_string (&w, "uid", uid);
+      write_int (&w, "recurrenceId", recurrence_id);
+      write_int (&w, "sequence", sequence);
+      write_string (&w, "title", session->title);
+      write_string (&w, "sessionType", omni_session_type_to_string (session->type));
+      write_string (&w, "description", session->description);
+      write_string (&w, "agenda", session->agenda);
+      write_int (&w, "start", session->scheduled_start);
+      write_int (&w, "end", session->scheduled_end);
+      write_string (&w, "joinUrl", url);
+      write_string (&w, "hostName", session->host_name);
+      write_string (&w, "hostEmail", session->host_email);
+      omni_json_writer_member (&w, "hasPassword");
+      omni_json_writer_bool (&w, session->has_password);
       if (password != NULL && session->has_password)
-        add_string (builder, "password", password);
-      add_string (builder, "recipientEmail", r->email);
-      add_string (builder, "recipientName", r->name);
+        write_string (&w, "password", password);
+      write_string (&w, "recipientEmail", r->email);
+      write_string (&w, "recipientName", r->name);
       if (kind == RELAY_MAIL_INVITATION && session->series_id != NULL &&
-          !add_occurrences (mail, db, builder, session, r->email, error))
+          !write_occurrences (mail, db, &w, session, r->email, error))
         return FALSE;
-      json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      payload = json_to_string (root, FALSE);
+      omni_json_writer_end_object (&w);
 
       omni_sqlite_bind_text (insert, 1, session->id);
       omni_sqlite_bind_text (insert, 2, relay_mail_kind_to_string (kind));
       omni_sqlite_bind_text (insert, 3, r->email);
       omni_sqlite_bind_text (insert, 4, r->name);
-      omni_sqlite_bind_text (insert, 5, payload);
+      sqlite3_bind_text (insert, 5, payload->str, (int) payload->len, SQLITE_TRANSIENT);
       omni_sqlite_bind_text (insert, 6, key);
       sqlite3_bind_int64 (insert, 7, now);
       omni_sqlite_bind_text (insert, 8, message_id);
