@@ -16,6 +16,23 @@ relay_host_free (RelayHost *host)
   g_free (host);
 }
 
+/* Enough for every host of a deployment; past it, the cache starts over. */
+#define HOST_CACHE_MAX 1024
+
+static RelayHost *
+host_copy (const RelayHost *host)
+{
+  RelayHost *copy = g_new0 (RelayHost, 1);
+
+  copy->id = g_strdup (host->id);
+  copy->email = g_strdup (host->email);
+  copy->name = g_strdup (host->name);
+  copy->admin = host->admin;
+  copy->created_at = host->created_at;
+  copy->revoked_at = host->revoked_at;
+  return copy;
+}
+
 static RelayHost *
 host_from_row (sqlite3_stmt *stmt)
 {
@@ -63,6 +80,7 @@ relay_store_host_add (RelayStore  *store,
 
   rc = sqlite3_step (stmt);
   sqlite3_reset (stmt);
+  relay_store_clear_host_cache (store);
   if (rc == SQLITE_CONSTRAINT)
     {
       omni_error_set_field (error, OMNI_ERROR_INVALID_STATE, "email",
@@ -82,9 +100,16 @@ relay_store_host_find_by_token (RelayStore  *store,
                                 const char  *token_hash,
                                 GError     **error)
 {
+  GHashTable *cache = relay_store_get_host_cache (store);
+  RelayHost *cached = g_hash_table_lookup (cache, token_hash);
   sqlite3_stmt *stmt;
   RelayHost *host = NULL;
   int rc;
+
+  /* Every request with a host token asks this: the cache saves a SELECT
+   * (and its row copies) per request. Unknown tokens are not cached. */
+  if (cached != NULL)
+    return host_copy (cached);
 
   stmt = relay_store_prepare (store,
                               "SELECT id, email, name, is_admin, created_at, revoked_at FROM hosts"
@@ -98,6 +123,13 @@ relay_store_host_find_by_token (RelayStore  *store,
   else if (rc != SQLITE_DONE)
     relay_store_set_error (store, error, "Cannot look up the host");
   sqlite3_reset (stmt);
+
+  if (host != NULL)
+    {
+      if (g_hash_table_size (cache) >= HOST_CACHE_MAX)
+        g_hash_table_remove_all (cache);
+      g_hash_table_insert (cache, g_strdup (token_hash), host_copy (host));
+    }
   return host;
 }
 
@@ -139,6 +171,7 @@ relay_store_host_revoke (RelayStore  *store,
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, omni_time_now_ms ());
   omni_sqlite_bind_text (stmt, 2, email_or_id);
+  relay_store_clear_host_cache (store);
   if (!relay_store_exec_stmt (store, stmt, error))
     return FALSE;
   if (sqlite3_changes (relay_store_get_db (store)) == 0)

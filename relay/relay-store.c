@@ -25,6 +25,11 @@ struct _RelayStore {
   GArray     *batch_pending;   /* BatchedWrite, in the open transaction */
   GArray     *batch_settled;   /* BatchedWrite, committed (or failed) */
   guint       batch_source;
+  /* Hosts by token hash (relay-store-hosts.c), valid while no other
+   * connection (another process's `host revoke`, the mail worker) has
+   * committed: PRAGMA data_version tells. */
+  GHashTable *host_cache;
+  gint64      host_cache_version;
 };
 
 static gboolean exec_sql (sqlite3 *db, const char *sql, GError **error);
@@ -268,6 +273,8 @@ relay_store_open_at_version (const char  *path,
   store->batch_pending = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
   store->batch_settled = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
   g_array_set_clear_func (store->batch_settled, (GDestroyNotify) batched_write_clear);
+  store->host_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) relay_host_free);
+  store->host_cache_version = -1;
 
   rc = sqlite3_open_v2 (path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -316,9 +323,36 @@ relay_store_close (RelayStore *store)
   g_clear_pointer (&store->batch_pending, g_array_unref);
   g_clear_pointer (&store->batch_settled, g_array_unref);
   g_clear_pointer (&store->statements, g_hash_table_unref);
+  g_clear_pointer (&store->host_cache, g_hash_table_unref);
   if (store->db != NULL)
     sqlite3_close (store->db);
   g_free (store);
+}
+
+GHashTable *
+relay_store_get_host_cache (RelayStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *stmt = relay_store_prepare (store, "PRAGMA data_version", &error);
+  gint64 version = -1;
+
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int64 (stmt, 0);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  /* Unknown (an error): nothing cached is trusted. */
+  if (version < 0 || version != store->host_cache_version)
+    {
+      g_hash_table_remove_all (store->host_cache);
+      store->host_cache_version = version;
+    }
+  return store->host_cache;
+}
+
+void
+relay_store_clear_host_cache (RelayStore *store)
+{
+  g_hash_table_remove_all (store->host_cache);
 }
 
 sqlite3 *

@@ -90,7 +90,14 @@ RelayHost    *relay_store_host_add     (RelayStore  *store,
                                         gboolean     admin,
                                         const char  *token_hash,
                                         GError     **error);
-/* NULL without error when no active host has that token. */
+/* For relay-store-hosts.c: token hash → RelayHost, emptied first when
+ * another connection has committed since the last call (PRAGMA
+ * data_version), so a host revoked by another process is never found.
+ * The store's own host writes clear it. */
+GHashTable   *relay_store_get_host_cache   (RelayStore *store);
+void          relay_store_clear_host_cache (RelayStore *store);
+/* NULL without error when no active host has that token. Answered from
+ * the host cache while the database is unchanged by others. */
 RelayHost    *relay_store_host_find_by_token (RelayStore  *store,
                                               const char  *token_hash,
                                               GError     **error);

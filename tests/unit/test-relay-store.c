@@ -140,6 +140,56 @@ test_hosts (Fixture       *f,
   g_assert_cmpuint (hosts->len, ==, 2);
 }
 
+/* Hosts found by token are cached, but a change by any other connection
+ * (`omnilive-relay host revoke` is another process) is seen by the very
+ * next lookup, and so is the store's own revoke. */
+static void
+test_host_cache (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RelayStore *other = relay_store_open (f->path, &error);
+  RelayHost *host;
+  sqlite3 *raw;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2; i++)
+    {
+      host = relay_store_host_find_by_token (f->store, "hash-1", &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (host);
+      g_assert_cmpstr (host->name, ==, "Agent");
+      relay_host_free (host);
+    }
+
+  g_assert_true (relay_store_host_revoke (other, "agent@example.com", &error));
+  g_assert_no_error (error);
+  g_assert_null (relay_store_host_find_by_token (f->store, "hash-1", &error));
+  g_assert_no_error (error);
+
+  /* Any other change too, here by a plain connection. */
+  host = relay_store_host_add (other, "second@example.com", "Second", FALSE, "hash-2", &error);
+  g_assert_no_error (error);
+  relay_host_free (host);
+  host = relay_store_host_find_by_token (f->store, "hash-2", &error);
+  g_assert_cmpstr (host->name, ==, "Second");
+  relay_host_free (host);
+  g_assert_cmpint (sqlite3_open (f->path, &raw), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (raw, "UPDATE hosts SET name = 'Renamed', is_admin = 1 WHERE token_hash = 'hash-2'",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (raw);
+  host = relay_store_host_find_by_token (f->store, "hash-2", &error);
+  g_assert_cmpstr (host->name, ==, "Renamed");
+  g_assert_true (host->admin);
+  relay_host_free (host);
+
+  /* The store's own revoke (no other connection involved). */
+  g_assert_true (relay_store_host_revoke (f->store, "second@example.com", &error));
+  g_assert_null (relay_store_host_find_by_token (f->store, "hash-2", &error));
+  g_assert_no_error (error);
+  relay_store_close (other);
+}
+
 static void
 test_session_crud (Fixture       *f,
                    gconstpointer  data)
@@ -641,6 +691,7 @@ main (int    argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/relay/store/migrations", test_migrations);
   ADD ("/relay/store/hosts", test_hosts);
+  ADD ("/relay/store/host-cache", test_host_cache);
   ADD ("/relay/store/session-crud", test_session_crud);
   ADD ("/relay/store/list-upcoming", test_list_upcoming);
   ADD ("/relay/store/guest-analytics", test_guest_analytics);
