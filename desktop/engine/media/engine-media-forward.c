@@ -11,6 +11,7 @@
 #define G_LOG_DOMAIN "engine-media-forward"
 
 #include "engine-media-forward.h"
+#include "engine-media-tee.h"
 
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
@@ -401,7 +402,7 @@ slot_attach (EngineMediaForward *self,
    * changing state froze pipelines (ARCHITECTURE.md). */
   gst_element_sync_state_with_parent (slot->queue);
   queue_sink = gst_element_get_static_pad (slot->queue, "sink");
-  slot->tee_pad = gst_element_request_pad_simple (source->tee, "src_%u");
+  slot->tee_pad = engine_media_tee_request_pad (source->tee);
   if (gst_pad_link (slot->tee_pad, queue_sink) != GST_PAD_LINK_OK)
     g_warning ("Receiver %s: cannot link the tee of %s's %s", receiver->id, source->participant, source->kind);
   g_mutex_lock (&self->lock);

@@ -7,6 +7,7 @@
 
 #include "engine-media-session.h"
 #include "engine-media-forward.h"
+#include "engine-media-tee.h"
 #include "engine-media-screen.h"
 #include "engine-media-signal.h"
 #include "omni-signal.h"
@@ -1764,7 +1765,7 @@ engine_media_session_add_guest (EngineMediaSession *self,
   gst_element_sync_state_with_parent (bin);
   for (guint i = 0; i < ENGINE_MEDIA_N_TRACKS; i++)
     {
-      g_autoptr(GstPad) tee_pad = gst_element_request_pad_simple (self->tees[i], "src_%u");
+      g_autoptr(GstPad) tee_pad = engine_media_tee_request_pad (self->tees[i]);
 
       if (gst_pad_link (tee_pad, engine_media_guest_get_sink_pad (guest, i)) != GST_PAD_LINK_OK)
         g_warning ("Guest %s: cannot link the %s track", id, track_names[i]);
