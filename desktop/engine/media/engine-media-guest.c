@@ -196,15 +196,40 @@ post (EngineMediaGuest *self,
 
 /* ---- offer ---- */
 
+/* webrtcbin 1.22 can drop a queued operation without freeing its promise
+ * (a guest torn down right after asking for an offer): a promise holding
+ * the guest itself would keep the guest, its webrtcbin and, through the
+ * forwarder, the whole pipeline alive. Promises hold a weak reference. */
+static GWeakRef *
+weak_guest_new (EngineMediaGuest *self)
+{
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, self);
+  return ref;
+}
+
+static void
+weak_guest_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
 static void
 on_offer_created (GstPromise *promise,
                   gpointer    user_data)
 {
-  EngineMediaGuest *self = user_data;
+  g_autoptr(EngineMediaGuest) self = g_weak_ref_get (user_data);
   GstWebRTCSessionDescription *offer = NULL;
   const GstStructure *reply = gst_promise_get_reply (promise);
   g_autofree char *text = NULL;
 
+  if (self == NULL)
+    {
+      gst_promise_unref (promise);
+      return;
+    }
   if (reply == NULL || !gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL))
     {
       /* A guest torn down while its offer was being made: nothing lost. */
@@ -244,10 +269,15 @@ static void
 on_answer_set (GstPromise *promise,
                gpointer    user_data)
 {
-  EngineMediaGuest *self = user_data;
+  g_autoptr(EngineMediaGuest) self = g_weak_ref_get (user_data);
   const GstStructure *reply = gst_promise_get_reply (promise);
   GError *error = NULL;
 
+  if (self == NULL)
+    {
+      gst_promise_unref (promise);
+      return;
+    }
   if (reply != NULL && gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL))
     {
       g_warning ("Guest %s: webrtcbin rejected the answer: %s", self->id, error->message);
@@ -460,7 +490,7 @@ static void
 on_stats (GstPromise *promise,
           gpointer    user_data)
 {
-  EngineMediaGuest *self = user_data;
+  g_autoptr(EngineMediaGuest) self = g_weak_ref_get (user_data);
   const GstStructure *reply = gst_promise_get_reply (promise);
   double rtt = -1, fraction_lost = -1;
   guint64 bytes_in = 0, bytes_out = 0, packets_in = 0;
@@ -470,7 +500,7 @@ on_stats (GstPromise *promise,
   JsonObject *object;
   int n, i;
 
-  if (reply == NULL)
+  if (self == NULL || reply == NULL)
     {
       gst_promise_unref (promise);
       return;
@@ -825,8 +855,7 @@ engine_media_guest_negotiate (EngineMediaGuest *self)
       return;
     }
   self->offer_in_flight = TRUE;
-  /* The promise holds a reference: webrtcbin may answer after we are gone. */
-  promise = gst_promise_new_with_change_func (on_offer_created, g_object_ref (self), g_object_unref);
+  promise = gst_promise_new_with_change_func (on_offer_created, weak_guest_new (self), weak_guest_free);
   g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
 }
 
@@ -848,7 +877,7 @@ engine_media_guest_set_answer (EngineMediaGuest  *self,
       return FALSE;
     }
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, message);
-  promise = gst_promise_new_with_change_func (on_answer_set, g_object_ref (self), g_object_unref);
+  promise = gst_promise_new_with_change_func (on_answer_set, weak_guest_new (self), weak_guest_free);
   g_signal_emit_by_name (self->webrtc, "set-remote-description", answer, promise);
   gst_webrtc_session_description_free (answer);
   return TRUE;
@@ -875,7 +904,7 @@ engine_media_guest_request_stats (EngineMediaGuest *self)
   g_return_if_fail (ENGINE_IS_MEDIA_GUEST (self));
   if (self->shut_down)
     return;
-  promise = gst_promise_new_with_change_func (on_stats, g_object_ref (self), g_object_unref);
+  promise = gst_promise_new_with_change_func (on_stats, weak_guest_new (self), weak_guest_free);
   g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
 }
 
