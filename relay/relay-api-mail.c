@@ -19,17 +19,21 @@ JsonObject *
 relay_api_mail_session_fields (JsonObject  *body,
                                GError     **error)
 {
-  JsonObject *fields = json_object_new ();
   JsonNode *include = json_object_get_member (body, INCLUDE_PASSWORD);
-  g_autoptr(GList) members = json_object_get_members (body);
+  g_autoptr(GList) members = NULL;
+  JsonObject *fields;
 
-  if (include != NULL && json_node_get_value_type (include) != G_TYPE_BOOLEAN)
+  /* Usually there is nothing to take out: the body itself, not a deep copy. */
+  if (include == NULL)
+    return json_object_ref (body);
+  if (json_node_get_value_type (include) != G_TYPE_BOOLEAN)
     {
       omni_error_set_field (error, OMNI_ERROR_INVALID_FIELD, INCLUDE_PASSWORD,
                             "'" INCLUDE_PASSWORD "' must be true or false");
-      json_object_unref (fields);
       return NULL;
     }
+  fields = json_object_new ();
+  members = json_object_get_members (body);
   for (GList *l = members; l != NULL; l = l->next)
     if (strcmp (l->data, INCLUDE_PASSWORD) != 0)
       json_object_set_member (fields, l->data, json_node_copy (json_object_get_member (body, l->data)));

@@ -179,6 +179,11 @@ static const char * const migrations[] = {
   "  WHERE id = NEW.id AND EXISTS (SELECT 1 FROM outbox o WHERE o.session_id = NEW.session_id"
   "    AND lower(o.recipient_email) = NEW.email_key);"
   "END;",
+
+  /* 6: outbox_recipient (session_id, lower(recipient_email), id) serves
+   * every lookup outbox_session did (by session, by session and person):
+   * one index less to write per queued message. */
+  "DROP INDEX outbox_session;",
 };
 
 static gboolean

@@ -657,6 +657,41 @@ test_group_commit_at_close (Fixture       *f,
   omni_session_free (a.session);
 }
 
+/* The outbox keeps only the indexes its queries use (migration 6 dropped
+ * outbox_session): the per-person lookups of the mail-state triggers and
+ * resend, and the cancel's by-session update, still search an index. */
+static void
+test_outbox_indexes (Fixture       *f,
+                     gconstpointer  data)
+{
+  static const char * const queries[] = {
+    "SELECT max(id) FROM outbox WHERE session_id = ?1 AND lower(recipient_email) = ?2",
+    "SELECT 1 FROM outbox o WHERE o.session_id = ?1 AND lower(o.recipient_email) = ?2",
+    "UPDATE outbox SET state = 'failed' WHERE session_id = ?1 AND state = 'queued'",
+  };
+  sqlite3 *db = relay_store_get_db (f->store);
+  sqlite3_stmt *stmt;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                           " AND name = 'outbox_session'", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
+  sqlite3_finalize (stmt);
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autofree char *sql = g_strconcat ("EXPLAIN QUERY PLAN ", queries[i], NULL);
+      g_autoptr(GString) plan = g_string_new (NULL);
+
+      g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        g_string_append_printf (plan, "%s\n", (const char *) sqlite3_column_text (stmt, 3));
+      sqlite3_finalize (stmt);
+      g_test_message ("%s: %s", queries[i], plan->str);
+      g_assert_nonnull (strstr (plan->str, "USING INDEX outbox_recipient (session_id=?"));
+    }
+}
+
 /* Ids start with their creation time in ms (so new rows append to every
  * index keyed by one) and end with random bytes: unique, 24 hex digits. */
 static void
@@ -692,6 +727,7 @@ main (int    argc,
   ADD ("/relay/store/migrations", test_migrations);
   ADD ("/relay/store/hosts", test_hosts);
   ADD ("/relay/store/host-cache", test_host_cache);
+  ADD ("/relay/store/outbox-indexes", test_outbox_indexes);
   ADD ("/relay/store/session-crud", test_session_crud);
   ADD ("/relay/store/list-upcoming", test_list_upcoming);
   ADD ("/relay/store/guest-analytics", test_guest_analytics);
