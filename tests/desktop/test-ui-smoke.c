@@ -164,6 +164,23 @@ model_has_items (gpointer data)
   return g_list_model_get_n_items (data) > 0;
 }
 
+typedef struct {
+  GListModel *thread;
+  const char *text;
+} ThreadEnd;
+
+/* The escalation links the session and then adds the message: the view
+ * reloads after each, so the session can show before the message does. */
+static gboolean
+thread_ends_with (gpointer data)
+{
+  ThreadEnd *end = data;
+  guint n = g_list_model_get_n_items (end->thread);
+  g_autoptr(EngineMessage) last = n > 0 ? g_list_model_get_item (end->thread, n - 1) : NULL;
+
+  return last != NULL && strstr (engine_message_get_body (last), end->text) != NULL;
+}
+
 static void
 write_fixture_database (void)
 {
@@ -274,7 +291,6 @@ check_escalation (UiWindow *window)
   gboolean loaded = FALSE;
   gulong id;
   GListModel *thread;
-  EngineMessage *last;
 
   /* Select the first ticket (the list is sorted by recent activity). */
   id = g_signal_connect (view, "loaded", G_CALLBACK (on_flag), &loaded);
@@ -302,9 +318,8 @@ check_escalation (UiWindow *window)
   /* The thread ends with the link message and the view lists the session. */
   thread = ui_ticket_view_get_thread (view);
   wait_until (model_has_items, ui_ticket_view_get_sessions (view), 20, "the ticket's sessions");
-  last = g_list_model_get_item (thread, g_list_model_get_n_items (thread) - 1);
-  g_assert_nonnull (strstr (engine_message_get_body (last), engine_session_get_join_url (session)));
-  g_object_unref (last);
+  wait_until (thread_ends_with, &(ThreadEnd) { thread, engine_session_get_join_url (session) }, 20,
+              "the link message at the end of the thread");
   screenshot (GTK_WIDGET (window), "ticket-escalated.png");
 }
 
