@@ -43,6 +43,7 @@ struct _EngineMediaGuest
   gboolean      muted;
   gboolean      shut_down;
   GstPromise   *local_description;    /* the last set-local-description's, until shutdown */
+  GPtrArray    *pending;              /* our reference to each unanswered promise with a callback */
   gint          frames_decoded;       /* atomic */
   gint          audio_decoded;        /* atomic */
   int           state;                /* GstWebRTCPeerConnectionState */
@@ -216,6 +217,54 @@ weak_guest_free (gpointer data)
   g_free (data);
 }
 
+/* The guest keeps our reference to a promise until its callback runs, and
+ * drops it at shutdown otherwise: an operation webrtcbin drops unanswered
+ * never calls back. */
+static GstPromise *
+pending_promise_new (EngineMediaGuest     *self,
+                     GstPromiseChangeFunc  callback)
+{
+  GstPromise *promise = gst_promise_new_with_change_func (callback, weak_guest_new (self), weak_guest_free);
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->pending, gst_promise_ref (promise));
+  g_mutex_unlock (&self->lock);
+  return promise;   /* the caller's, for the emission */
+}
+
+/* In a promise's callback, once done with its reply. */
+static void
+pending_promise_done (EngineMediaGuest *self,
+                      GstPromise       *promise)
+{
+  gboolean ours;
+
+  if (self == NULL)
+    return;   /* gone: it let go of the promise at shutdown */
+  g_mutex_lock (&self->lock);
+  ours = g_ptr_array_remove_fast (self->pending, promise);
+  g_mutex_unlock (&self->lock);
+  if (ours)
+    gst_promise_unref (promise);
+}
+
+static void
+drop_pending_promises (EngineMediaGuest *self)
+{
+  g_autoptr(GPtrArray) pending = NULL;
+
+  g_mutex_lock (&self->lock);
+  pending = g_steal_pointer (&self->pending);
+  self->pending = g_ptr_array_new ();
+  g_mutex_unlock (&self->lock);
+  /* Unlocked: interrupting calls the callback, which takes the lock. */
+  for (guint i = 0; i < pending->len; i++)
+    {
+      gst_promise_interrupt (g_ptr_array_index (pending, i));
+      gst_promise_unref (g_ptr_array_index (pending, i));
+    }
+}
+
 static void
 on_offer_created (GstPromise *promise,
                   gpointer    user_data)
@@ -226,19 +275,16 @@ on_offer_created (GstPromise *promise,
   g_autofree char *text = NULL;
 
   if (self == NULL)
-    {
-      gst_promise_unref (promise);
-      return;
-    }
+    return;
   if (reply == NULL || !gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL))
     {
       /* A guest torn down while its offer was being made: nothing lost. */
       if (!g_atomic_int_get (&self->shut_down))
         g_warning ("Guest %s: webrtcbin could not create an offer", self->id);
-      gst_promise_unref (promise);
+      pending_promise_done (self, promise);
       return;
     }
-  gst_promise_unref (promise);
+  pending_promise_done (self, promise);
   if (g_atomic_int_get (&self->shut_down))
     {
       gst_webrtc_session_description_free (offer);
@@ -274,17 +320,15 @@ on_answer_set (GstPromise *promise,
   GError *error = NULL;
 
   if (self == NULL)
-    {
-      gst_promise_unref (promise);
-      return;
-    }
+    return;
   if (reply != NULL && gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL))
     {
       g_warning ("Guest %s: webrtcbin rejected the answer: %s", self->id, error->message);
       g_error_free (error);
     }
-  gst_promise_unref (promise);
-  post (self, SIGNAL_NEGOTIATED, NULL, 0, NULL);
+  pending_promise_done (self, promise);
+  if (!g_atomic_int_get (&self->shut_down))
+    post (self, SIGNAL_NEGOTIATED, NULL, 0, NULL);
 }
 
 /* ---- webrtcbin callbacks (any thread) ---- */
@@ -502,7 +546,7 @@ on_stats (GstPromise *promise,
 
   if (self == NULL || reply == NULL)
     {
-      gst_promise_unref (promise);
+      pending_promise_done (self, promise);
       return;
     }
   n = gst_structure_n_fields (reply);
@@ -570,7 +614,7 @@ on_stats (GstPromise *promise,
           break;
         }
     }
-  gst_promise_unref (promise);
+  pending_promise_done (self, promise);
 
   object = json_object_new ();
   if (local_end != NULL && remote_end != NULL)
@@ -626,6 +670,7 @@ engine_media_guest_dispose (GObject *object)
   EngineMediaGuest *self = ENGINE_MEDIA_GUEST (object);
 
   engine_media_guest_shutdown (self);
+  drop_pending_promises (self);
   /* An offer made while shutting down may have set one more. */
   if (self->local_description != NULL)
     {
@@ -650,6 +695,7 @@ engine_media_guest_finalize (GObject *object)
   g_free (self->id);
   g_free (self->name);
   g_main_context_unref (self->context);
+  g_ptr_array_unref (self->pending);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (engine_media_guest_parent_class)->finalize (object);
 }
@@ -692,6 +738,7 @@ static void
 engine_media_guest_init (EngineMediaGuest *self)
 {
   g_mutex_init (&self->lock);
+  self->pending = g_ptr_array_new ();
   self->context = g_main_context_ref_thread_default ();
   self->created_us = g_get_monotonic_time ();
 }
@@ -855,8 +902,9 @@ engine_media_guest_negotiate (EngineMediaGuest *self)
       return;
     }
   self->offer_in_flight = TRUE;
-  promise = gst_promise_new_with_change_func (on_offer_created, weak_guest_new (self), weak_guest_free);
+  promise = pending_promise_new (self, on_offer_created);
   g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
+  gst_promise_unref (promise);
 }
 
 gboolean
@@ -877,8 +925,9 @@ engine_media_guest_set_answer (EngineMediaGuest  *self,
       return FALSE;
     }
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, message);
-  promise = gst_promise_new_with_change_func (on_answer_set, weak_guest_new (self), weak_guest_free);
+  promise = pending_promise_new (self, on_answer_set);
   g_signal_emit_by_name (self->webrtc, "set-remote-description", answer, promise);
+  gst_promise_unref (promise);
   gst_webrtc_session_description_free (answer);
   return TRUE;
 }
@@ -904,8 +953,9 @@ engine_media_guest_request_stats (EngineMediaGuest *self)
   g_return_if_fail (ENGINE_IS_MEDIA_GUEST (self));
   if (self->shut_down)
     return;
-  promise = gst_promise_new_with_change_func (on_stats, weak_guest_new (self), weak_guest_free);
+  promise = pending_promise_new (self, on_stats);
   g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+  gst_promise_unref (promise);
 }
 
 void
@@ -979,4 +1029,5 @@ engine_media_guest_shutdown (EngineMediaGuest *self)
       gst_promise_interrupt (promise);
       gst_promise_unref (promise);
     }
+  drop_pending_promises (self);
 }
