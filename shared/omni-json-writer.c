@@ -209,3 +209,30 @@ omni_json_writer_null (OmniJsonWriter *writer)
   before_value (writer);
   put (writer->out, "null", 4);
 }
+
+void
+omni_json_writer_member_string (OmniJsonWriter *writer,
+                                const char     *name,
+                                const char     *value)
+{
+  omni_json_writer_member (writer, name);
+  omni_json_writer_string (writer, value);
+}
+
+void
+omni_json_writer_member_int (OmniJsonWriter *writer,
+                             const char     *name,
+                             gint64          value)
+{
+  omni_json_writer_member (writer, name);
+  omni_json_writer_int (writer, value);
+}
+
+void
+omni_json_writer_member_bool (OmniJsonWriter *writer,
+                              const char     *name,
+                              gboolean        value)
+{
+  omni_json_writer_member (writer, name);
+  omni_json_writer_bool (writer, value);
+}

@@ -29,6 +29,16 @@ void  omni_json_writer_int          (OmniJsonWriter *writer,
 void  omni_json_writer_bool         (OmniJsonWriter *writer,
                                      gboolean        value);
 void  omni_json_writer_null         (OmniJsonWriter *writer);
+/* A member and its value in one call. */
+void  omni_json_writer_member_string (OmniJsonWriter *writer,
+                                      const char     *name,
+                                      const char     *value);   /* NULL writes null */
+void  omni_json_writer_member_int    (OmniJsonWriter *writer,
+                                      const char     *name,
+                                      gint64          value);
+void  omni_json_writer_member_bool   (OmniJsonWriter *writer,
+                                      const char     *name,
+                                      gboolean        value);
 
 /* Appends value as a JSON string literal (quotes included) to out. */
 void  omni_json_append_escaped      (GString        *out,

@@ -156,33 +156,6 @@ add_time (OmniJsonWriter *w,
 }
 
 static void
-add_string (OmniJsonWriter *w,
-            const char     *name,
-            const char     *value)
-{
-  omni_json_writer_member (w, name);
-  omni_json_writer_string (w, value);
-}
-
-static void
-add_int (OmniJsonWriter *w,
-         const char     *name,
-         gint64          value)
-{
-  omni_json_writer_member (w, name);
-  omni_json_writer_int (w, value);
-}
-
-static void
-add_bool (OmniJsonWriter *w,
-          const char     *name,
-          gboolean        value)
-{
-  omni_json_writer_member (w, name);
-  omni_json_writer_bool (w, value);
-}
-
-static void
 write_participant (const OmniParticipant *p,
                    OmniJsonWriter        *w,
                    gint64                 now_ms)
@@ -194,22 +167,22 @@ write_participant (const OmniParticipant *p,
     duration_ms += now_ms - p->in_call_since;
 
   omni_json_writer_begin_object (w);
-  add_string (w, "_id", p->id);
-  add_string (w, "name", p->name);
-  add_string (w, "email", p->email);
-  add_bool (w, "invited", p->invited);
-  add_string (w, "status", p->state);
+  omni_json_writer_member_string (w, "_id", p->id);
+  omni_json_writer_member_string (w, "name", p->name);
+  omni_json_writer_member_string (w, "email", p->email);
+  omni_json_writer_member_bool (w, "invited", p->invited);
+  omni_json_writer_member_string (w, "status", p->state);
   add_time (w, "joinedAt", p->joined_at);
   add_time (w, "leftAt", p->left_at);
-  add_int (w, "duration", duration_ms / 1000);
+  omni_json_writer_member_int (w, "duration", duration_ms / 1000);
   if (p->mail_state != NULL)
     {
       omni_json_writer_member (w, "mail");
       omni_json_writer_begin_object (w);
-      add_string (w, "state", p->mail_state);
-      add_string (w, "kind", p->mail_kind);
-      add_int (w, "attempts", p->mail_attempts);
-      add_string (w, "lastError", p->mail_error);
+      omni_json_writer_member_string (w, "state", p->mail_state);
+      omni_json_writer_member_string (w, "kind", p->mail_kind);
+      omni_json_writer_member_int (w, "attempts", p->mail_attempts);
+      omni_json_writer_member_string (w, "lastError", p->mail_error);
       omni_json_writer_end_object (w);
     }
   omni_json_writer_end_object (w);
@@ -222,11 +195,11 @@ omni_session_write_json (const OmniSession *session,
                          gint64             now_ms)
 {
   omni_json_writer_begin_object (w);
-  add_string (w, "_id", session->id);
-  add_string (w, "title", session->title);
-  add_string (w, "description", session->description);
-  add_string (w, "sessionType", omni_session_type_to_string (session->type));
-  add_string (w, "status", omni_session_status_to_string (session->status));
+  omni_json_writer_member_string (w, "_id", session->id);
+  omni_json_writer_member_string (w, "title", session->title);
+  omni_json_writer_member_string (w, "description", session->description);
+  omni_json_writer_member_string (w, "sessionType", omni_session_type_to_string (session->type));
+  omni_json_writer_member_string (w, "status", omni_session_status_to_string (session->status));
   add_time (w, "scheduledStartTime", session->scheduled_start);
   add_time (w, "scheduledEndTime", session->scheduled_end);
   add_time (w, "actualStartTime", session->actual_start);
@@ -234,18 +207,18 @@ omni_session_write_json (const OmniSession *session,
 
   omni_json_writer_member (w, "host");
   omni_json_writer_begin_object (w);
-  add_string (w, "_id", session->host_id);
-  add_string (w, "name", session->host_name);
-  add_string (w, "email", session->host_email);
+  omni_json_writer_member_string (w, "_id", session->host_id);
+  omni_json_writer_member_string (w, "name", session->host_name);
+  omni_json_writer_member_string (w, "email", session->host_email);
   omni_json_writer_end_object (w);
 
-  add_int (w, "maxParticipants", session->max_participants);
-  add_bool (w, "enableRecording", session->enable_recording);
-  add_bool (w, "enableScreenShare", session->enable_screen_share);
-  add_bool (w, "enableChat", session->enable_chat);
-  add_bool (w, "waitingRoomEnabled", session->waiting_room_enabled);
-  add_bool (w, "requiresApproval", session->requires_approval);
-  add_bool (w, "hasPassword", session->has_password);
+  omni_json_writer_member_int (w, "maxParticipants", session->max_participants);
+  omni_json_writer_member_bool (w, "enableRecording", session->enable_recording);
+  omni_json_writer_member_bool (w, "enableScreenShare", session->enable_screen_share);
+  omni_json_writer_member_bool (w, "enableChat", session->enable_chat);
+  omni_json_writer_member_bool (w, "waitingRoomEnabled", session->waiting_room_enabled);
+  omni_json_writer_member_bool (w, "requiresApproval", session->requires_approval);
+  omni_json_writer_member_bool (w, "hasPassword", session->has_password);
 
   omni_json_writer_member (w, "allowedDomains");
   omni_json_writer_begin_array (w);
@@ -253,15 +226,15 @@ omni_session_write_json (const OmniSession *session,
     omni_json_writer_string (w, session->allowed_domains[i]);
   omni_json_writer_end_array (w);
 
-  add_string (w, "agenda", session->agenda);
-  add_string (w, "relatedTicket", session->related_ticket);
-  add_string (w, "seriesId", session->series_id);
+  omni_json_writer_member_string (w, "agenda", session->agenda);
+  omni_json_writer_member_string (w, "relatedTicket", session->related_ticket);
+  omni_json_writer_member_string (w, "seriesId", session->series_id);
   if (session->series_id != NULL)
     {
-      add_int (w, "seriesIndex", session->series_index);
-      add_int (w, "seriesCount", session->series_count);
+      omni_json_writer_member_int (w, "seriesIndex", session->series_index);
+      omni_json_writer_member_int (w, "seriesCount", session->series_count);
     }
-  add_string (w, "accessLink", session->access_link);
+  omni_json_writer_member_string (w, "accessLink", session->access_link);
 
   omni_json_writer_member (w, "joinUrl");
   if (public_url != NULL && session->access_link != NULL)
@@ -279,8 +252,8 @@ omni_session_write_json (const OmniSession *session,
   else
     omni_json_writer_null (w);
 
-  add_int (w, "peakParticipants", session->peak_participants);
-  add_int (w, "totalDuration", omni_session_total_duration (session, now_ms));
+  omni_json_writer_member_int (w, "peakParticipants", session->peak_participants);
+  omni_json_writer_member_int (w, "totalDuration", omni_session_total_duration (session, now_ms));
 
   omni_json_writer_member (w, "participants");
   omni_json_writer_begin_array (w);

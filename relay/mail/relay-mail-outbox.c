@@ -313,26 +313,6 @@ add_time (JsonBuilder *builder,
   add_string (builder, name, text);
 }
 
-/* The payload's members: written straight into its text (a builder's node
- * and hash table per value cost more than the outbox row's insert). */
-static void
-write_string (OmniJsonWriter *w,
-              const char     *name,
-              const char     *value)
-{
-  omni_json_writer_member (w, name);
-  omni_json_writer_string (w, value);
-}
-
-static void
-write_int (OmniJsonWriter *w,
-           const char     *name,
-           gint64          value)
-{
-  omni_json_writer_member (w, name);
-  omni_json_writer_int (w, value);
-}
-
 /* The occurrences of a series this person is invited to, for one invitation
  * that covers them all. */
 static gboolean
@@ -364,11 +344,11 @@ write_occurrences (RelayMail          *mail,
       g_autofree char *url = join_url (mail, (const char *) sqlite3_column_text (stmt, 2));
 
       omni_json_writer_begin_object (w);
-      write_int (w, "start", sqlite3_column_int64 (stmt, 0));
-      write_int (w, "end", sqlite3_column_int64 (stmt, 1));
-      write_string (w, "joinUrl", url);
-      write_int (w, "sequence", sqlite3_column_int (stmt, 3));
-      write_int (w, "recurrenceId", sqlite3_column_int64 (stmt, 4));
+      omni_json_writer_member_int (w, "start", sqlite3_column_int64 (stmt, 0));
+      omni_json_writer_member_int (w, "end", sqlite3_column_int64 (stmt, 1));
+      omni_json_writer_member_string (w, "joinUrl", url);
+      omni_json_writer_member_int (w, "sequence", sqlite3_column_int (stmt, 3));
+      omni_json_writer_member_int (w, "recurrenceId", sqlite3_column_int64 (stmt, 4));
       omni_json_writer_end_object (w);
     }
   omni_json_writer_end_array (w);
@@ -478,26 +458,26 @@ relay_mail_enqueue (RelayMail          *mail,
 
       omni_json_writer_init (&w, payload);
       omni_json_writer_begin_object (&w);
-      write_string (&w, "kind", relay_mail_kind_to_string (kind));
-      write_string (&w, "sessionId", session->id);
-      write_string (&w, "uid", uid);
-      write_int (&w, "recurrenceId", recurrence_id);
-      write_int (&w, "sequence", sequence);
-      write_string (&w, "title", session->title);
-      write_string (&w, "sessionType", omni_session_type_to_string (session->type));
-      write_string (&w, "description", session->description);
-      write_string (&w, "agenda", session->agenda);
-      write_int (&w, "start", session->scheduled_start);
-      write_int (&w, "end", session->scheduled_end);
-      write_string (&w, "joinUrl", url);
-      write_string (&w, "hostName", session->host_name);
-      write_string (&w, "hostEmail", session->host_email);
+      omni_json_writer_member_string (&w, "kind", relay_mail_kind_to_string (kind));
+      omni_json_writer_member_string (&w, "sessionId", session->id);
+      omni_json_writer_member_string (&w, "uid", uid);
+      omni_json_writer_member_int (&w, "recurrenceId", recurrence_id);
+      omni_json_writer_member_int (&w, "sequence", sequence);
+      omni_json_writer_member_string (&w, "title", session->title);
+      omni_json_writer_member_string (&w, "sessionType", omni_session_type_to_string (session->type));
+      omni_json_writer_member_string (&w, "description", session->description);
+      omni_json_writer_member_string (&w, "agenda", session->agenda);
+      omni_json_writer_member_int (&w, "start", session->scheduled_start);
+      omni_json_writer_member_int (&w, "end", session->scheduled_end);
+      omni_json_writer_member_string (&w, "joinUrl", url);
+      omni_json_writer_member_string (&w, "hostName", session->host_name);
+      omni_json_writer_member_string (&w, "hostEmail", session->host_email);
       omni_json_writer_member (&w, "hasPassword");
       omni_json_writer_bool (&w, session->has_password);
       if (password != NULL && session->has_password)
-        write_string (&w, "password", password);
-      write_string (&w, "recipientEmail", r->email);
-      write_string (&w, "recipientName", r->name);
+        omni_json_writer_member_string (&w, "password", password);
+      omni_json_writer_member_string (&w, "recipientEmail", r->email);
+      omni_json_writer_member_string (&w, "recipientName", r->name);
       if (kind == RELAY_MAIL_INVITATION && session->series_id != NULL &&
           !write_occurrences (mail, db, &w, session, r->email, error))
         return FALSE;
