@@ -292,11 +292,6 @@ on_offer_created (GstPromise *promise,
     }
   if (self->forward != NULL)
     engine_media_forward_fix_offer (self->forward, self->id, offer->sdp);
-  /* Queued for sending before the local description starts ICE
-   * gathering: a candidate overtaking the offer of a restarted connection
-   * would land in the guest's old peer connection and be lost. */
-  text = gst_sdp_message_as_text (offer->sdp);
-  post (self, SIGNAL_OFFER, text, 0, NULL);
   /* A real promise, not NULL: webrtcbin 1.22 leaks its reply otherwise.
    * Kept: a guest torn down before webrtcbin got to it must interrupt it,
    * as webrtcbin 1.22 drops its queued operations without answering. */
@@ -306,8 +301,15 @@ on_offer_created (GstPromise *promise,
     gst_promise_unref (self->local_description);
   self->local_description = gst_promise_ref (promise);
   g_mutex_unlock (&self->lock);
+  /* Queued in webrtcbin before the offer can reach the guest: an answer
+   * quick enough to beat it was refused in state "stable". It runs after
+   * this callback returns, so the offer below is still posted before ICE
+   * gathering starts: a candidate overtaking the offer of a restarted
+   * connection would land in the guest's old peer connection and be lost. */
   g_signal_emit_by_name (self->webrtc, "set-local-description", offer, promise);
   gst_promise_unref (promise);
+  text = gst_sdp_message_as_text (offer->sdp);
+  post (self, SIGNAL_OFFER, text, 0, NULL);
   gst_webrtc_session_description_free (offer);
 }
 
