@@ -9,22 +9,36 @@
 #include <string.h>
 
 typedef struct {
+  RelayStoreWrite   write;
   RelayStoreWritten written;
   gpointer          user_data;
   GDestroyNotify    notify;
-  GError           *error;     /* the batch's COMMIT failed */
+  GError           *error;     /* the write, or its batch's COMMIT, failed */
 } BatchedWrite;
+
+/* How long the writer thread stands aside after a batch when the main
+ * connection is waiting for the write lock: the main connection's busy
+ * handler retries at least every millisecond. */
+#define WRITER_YIELD_US 2000
+/* Bounds a transaction's length, and so the wait of the main connection's
+ * writes and of the next batch's replies. */
+#define WRITER_BATCH_MAX 64
 
 struct _RelayStore {
   sqlite3    *db;
   GHashTable *statements;   /* static SQL text (by address) → sqlite3_stmt */
-  /* Group commit (relay_store_write_batched): writes of one main loop turn
-   * share a transaction, committed before anything else reads or writes. */
-  gboolean    batch_open;
-  gboolean    in_batched_write;
-  GArray     *batch_pending;   /* BatchedWrite, in the open transaction */
-  GArray     *batch_settled;   /* BatchedWrite, committed (or failed) */
-  guint       batch_source;
+  /* Group commit (relay_store_write_batched): a thread with its own
+   * connection runs the queued writes, as many as have arrived, in one
+   * transaction, while the main loop goes on parsing and answering. */
+  RelayStore   *writer;             /* that thread's connection */
+  GThread      *writer_thread;
+  GSource      *writer_done_source; /* on the writers' main context: tells them */
+  GMutex        writer_lock;
+  GCond         writer_wake;
+  GArray       *writer_queue;       /* BatchedWrite, not run yet (writer_lock) */
+  GArray       *writer_done;        /* BatchedWrite, committed or failed (writer_lock) */
+  gboolean      writer_stopping;    /* (writer_lock) */
+  gint          main_waits_for_lock;   /* atomic: the main connection is busy-waiting */
   /* Hosts by token hash (relay-store-hosts.c), valid while no other
    * connection (another process's `host revoke`, the mail worker) has
    * committed: PRAGMA data_version tells. */
@@ -33,9 +47,7 @@ struct _RelayStore {
 };
 
 static gboolean exec_sql (sqlite3 *db, const char *sql, GError **error);
-static void     batched_write_clear (BatchedWrite *write);
-static void     batch_settle (RelayStore *store);
-static void     batch_dispatch (RelayStore *store);
+static void     writer_stop (RelayStore *store);
 
 /* Forward-only migrations: step i brings user_version from i to i + 1.
  * Never edit a step that has shipped; append a new one. */
@@ -264,6 +276,19 @@ relay_store_open (const char  *path,
   return relay_store_open_at_version (path, (int) G_N_ELEMENTS (migrations), error);
 }
 
+/* The writer thread yields to a main connection that waits for the lock:
+ * a request's own write (a join, a PATCH) never starves behind a flood of
+ * batched creates. */
+static int
+main_busy_wait (void *data,
+                int   tries)
+{
+  RelayStore *store = data;
+
+  g_atomic_int_set (&store->main_waits_for_lock, 1);
+  return omni_sqlite_busy_wait_step (5000, tries);
+}
+
 RelayStore *
 relay_store_open_at_version (const char  *path,
                              int          schema_version,
@@ -275,9 +300,8 @@ relay_store_open_at_version (const char  *path,
   g_return_val_if_fail (path != NULL, NULL);
 
   store->statements = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sqlite3_finalize);
-  store->batch_pending = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
-  store->batch_settled = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
-  g_array_set_clear_func (store->batch_settled, (GDestroyNotify) batched_write_clear);
+  g_mutex_init (&store->writer_lock);
+  g_cond_init (&store->writer_wake);
   store->host_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) relay_host_free);
   store->host_cache_version = -1;
 
@@ -290,7 +314,7 @@ relay_store_open_at_version (const char  *path,
       return NULL;
     }
 
-  omni_sqlite_set_busy_wait (store->db, 5000);
+  sqlite3_busy_handler (store->db, main_busy_wait, store);
   if (!exec_sql (store->db,
                  "PRAGMA journal_mode = WAL;"
                  "PRAGMA synchronous = NORMAL;"
@@ -319,14 +343,9 @@ relay_store_close (RelayStore *store)
 {
   if (store == NULL)
     return;
-  /* Writers already accepted are committed and told, even at shutdown. */
-  if (store->batch_pending != NULL)
-    {
-      g_clear_handle_id (&store->batch_source, g_source_remove);
-      batch_dispatch (store);
-    }
-  g_clear_pointer (&store->batch_pending, g_array_unref);
-  g_clear_pointer (&store->batch_settled, g_array_unref);
+  writer_stop (store);
+  g_mutex_clear (&store->writer_lock);
+  g_cond_clear (&store->writer_wake);
   g_clear_pointer (&store->statements, g_hash_table_unref);
   g_clear_pointer (&store->host_cache, g_hash_table_unref);
   if (store->db != NULL)
@@ -400,11 +419,6 @@ relay_store_prepare (RelayStore  *store,
       g_critical ("Cannot prepare %s: %s", sql, sqlite3_errmsg (store->db));
       return NULL;
     }
-  /* A write outside the batch must not join it: it would be undone by a
-   * batch it knows nothing of, after reporting success. Reads may run in
-   * the batch's transaction (the next request's token lookup does). */
-  if (!sqlite3_stmt_readonly (stmt))
-    batch_settle (store);
   return stmt;
 }
 
@@ -428,7 +442,6 @@ gboolean
 relay_store_begin (RelayStore  *store,
                    GError     **error)
 {
-  batch_settle (store);
   return exec_sql (store->db, "BEGIN IMMEDIATE", error);
 }
 
@@ -461,53 +474,180 @@ batched_write_clear (BatchedWrite *write)
   g_clear_error (&write->error);
 }
 
-/* Commits the open batch, if any. Its writers hear the outcome later, from
- * the batch's idle callback: this runs from whatever store call comes next,
- * which may be in the middle of its own statements. */
+static GArray *
+batched_write_array_new (void)
+{
+  GArray *writes = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
+
+  g_array_set_clear_func (writes, (GDestroyNotify) batched_write_clear);
+  return writes;
+}
+
+/* One transaction for the whole batch; a failed write is rolled back to its
+ * savepoint and undoes only itself. Runs on the writer thread. */
 static void
-batch_settle (RelayStore *store)
+writer_commit_batch (RelayStore *writer,
+                     GArray     *batch)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!store->batch_open || store->in_batched_write)
-    return;
-  store->batch_open = FALSE;
-  if (!exec_sql (store->db, "COMMIT", &error))
+  if (!relay_store_begin (writer, &error))
+    goto failed;
+  for (guint i = 0; i < batch->len; i++)
     {
-      g_warning ("Cannot commit %u batched write(s): %s", store->batch_pending->len, error->message);
-      relay_store_rollback (store);
-      for (guint i = 0; i < store->batch_pending->len; i++)
-        g_array_index (store->batch_pending, BatchedWrite, i).error = g_error_copy (error);
+      BatchedWrite *write = &g_array_index (batch, BatchedWrite, i);
+      sqlite3_stmt *savepoint = relay_store_prepare (writer, "SAVEPOINT batched_write", &error);
+
+      if (savepoint == NULL || !relay_store_exec_stmt (writer, savepoint, &error))
+        {
+          relay_store_rollback (writer);
+          goto failed;
+        }
+      if (write->write (writer, write->user_data, &write->error))
+        {
+          sqlite3_stmt *release = relay_store_prepare (writer, "RELEASE batched_write", &error);
+
+          if (release == NULL || !relay_store_exec_stmt (writer, release, &error))
+            {
+              relay_store_rollback (writer);
+              goto failed;
+            }
+        }
+      else
+        {
+          if (write->error == NULL)
+            g_set_error_literal (&write->error, OMNI_ERROR, OMNI_ERROR_STORAGE, "The write failed");
+          exec_sql (writer->db, "ROLLBACK TO batched_write; RELEASE batched_write", NULL);
+        }
     }
-  g_array_append_vals (store->batch_settled, store->batch_pending->data, store->batch_pending->len);
-  g_array_set_size (store->batch_pending, 0);
+  if (relay_store_commit (writer, &error))
+    return;
+
+failed:
+  g_warning ("Cannot commit %u batched write(s): %s", batch->len, error->message);
+  for (guint i = 0; i < batch->len; i++)
+    {
+      BatchedWrite *write = &g_array_index (batch, BatchedWrite, i);
+
+      g_clear_error (&write->error);
+      write->error = g_error_copy (error);
+    }
 }
 
-static void
-batch_dispatch (RelayStore *store)
+static gpointer
+writer_thread_main (gpointer user_data)
 {
-  g_autoptr(GArray) settled = NULL;
+  RelayStore *store = user_data;
+  g_autoptr(GArray) batch = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
 
-  batch_settle (store);
-  /* Writers may queue new writes from their callbacks: a fresh list. */
-  settled = g_steal_pointer (&store->batch_settled);
-  store->batch_settled = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
-  g_array_set_clear_func (store->batch_settled, (GDestroyNotify) batched_write_clear);
-  for (guint i = 0; i < settled->len; i++)
+  g_mutex_lock (&store->writer_lock);
+  for (;;)
     {
-      BatchedWrite *write = &g_array_index (settled, BatchedWrite, i);
+      GArray *swap;
+
+      while (store->writer_queue->len == 0 && !store->writer_stopping)
+        g_cond_wait (&store->writer_wake, &store->writer_lock);
+      if (store->writer_queue->len == 0)
+        break;
+      /* What is queued so far (up to WRITER_BATCH_MAX) is this batch;
+       * what arrives while it commits is the next. */
+      if (store->writer_queue->len <= WRITER_BATCH_MAX)
+        {
+          swap = store->writer_queue;
+          store->writer_queue = batch;
+          batch = swap;
+        }
+      else
+        {
+          g_array_append_vals (batch, store->writer_queue->data, WRITER_BATCH_MAX);
+          g_array_remove_range (store->writer_queue, 0, WRITER_BATCH_MAX);
+        }
+      g_mutex_unlock (&store->writer_lock);
+
+      if (g_atomic_int_compare_and_exchange (&store->main_waits_for_lock, 1, 0))
+        g_usleep (WRITER_YIELD_US);
+      writer_commit_batch (store->writer, batch);
+
+      g_mutex_lock (&store->writer_lock);
+      g_array_append_vals (store->writer_done, batch->data, batch->len);
+      g_array_set_size (batch, 0);
+      g_source_set_ready_time (store->writer_done_source, 0);
+    }
+  g_mutex_unlock (&store->writer_lock);
+  return NULL;
+}
+
+/* Tells the writers of committed batches, on their main context. */
+static void
+writer_tell_done (RelayStore *store)
+{
+  g_autoptr(GArray) done = batched_write_array_new ();
+  GArray *swap;
+
+  g_mutex_lock (&store->writer_lock);
+  swap = store->writer_done;
+  store->writer_done = done;
+  done = swap;
+  g_mutex_unlock (&store->writer_lock);
+
+  for (guint i = 0; i < done->len; i++)
+    {
+      BatchedWrite *write = &g_array_index (done, BatchedWrite, i);
       write->written (write->user_data, write->error);
     }
 }
 
 static gboolean
-on_batch_idle (gpointer user_data)
+writer_done_dispatch (GSource     *source,
+                      GSourceFunc  callback,
+                      gpointer     user_data)
 {
-  RelayStore *store = user_data;
+  /* Re-armed by the writer thread after each batch: one set before the
+   * swap in writer_tell_done is never lost. */
+  g_source_set_ready_time (source, -1);
+  writer_tell_done (user_data);
+  return G_SOURCE_CONTINUE;
+}
 
-  store->batch_source = 0;
-  batch_dispatch (store);
-  return G_SOURCE_REMOVE;
+static GSourceFuncs writer_done_funcs = { NULL, NULL, writer_done_dispatch, NULL, NULL, NULL };
+
+static gboolean
+writer_start (RelayStore  *store,
+              GError     **error)
+{
+  const char *path = sqlite3_db_filename (store->db, "main");
+
+  store->writer = relay_store_open (path, error);
+  if (store->writer == NULL)
+    return FALSE;
+  store->writer_queue = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
+  store->writer_done = batched_write_array_new ();
+  store->writer_done_source = g_source_new (&writer_done_funcs, sizeof (GSource));
+  g_source_set_callback (store->writer_done_source, NULL, store, NULL);
+  g_source_set_name (store->writer_done_source, "relay-store batched writes");
+  g_source_attach (store->writer_done_source, g_main_context_get_thread_default ());
+  store->writer_thread = g_thread_new ("relay-store-writer", writer_thread_main, store);
+  return TRUE;
+}
+
+/* Writes already accepted are committed and told, even at shutdown. */
+static void
+writer_stop (RelayStore *store)
+{
+  if (store->writer_thread == NULL)
+    return;
+  g_mutex_lock (&store->writer_lock);
+  store->writer_stopping = TRUE;
+  g_cond_signal (&store->writer_wake);
+  g_mutex_unlock (&store->writer_lock);
+  g_thread_join (g_steal_pointer (&store->writer_thread));
+
+  g_source_destroy (store->writer_done_source);
+  g_clear_pointer (&store->writer_done_source, g_source_unref);
+  writer_tell_done (store);
+  g_clear_pointer (&store->writer_queue, g_array_unref);
+  g_clear_pointer (&store->writer_done, g_array_unref);
+  g_clear_pointer (&store->writer, relay_store_close);
 }
 
 void
@@ -518,43 +658,21 @@ relay_store_write_batched (RelayStore        *store,
                            GDestroyNotify     notify)
 {
   g_autoptr(GError) error = NULL;
-  BatchedWrite queued = { written, user_data, notify, NULL };   /* moves to batch_settled, whose clear func frees it */
-  gboolean ok;
+  BatchedWrite queued = { write, written, user_data, notify, NULL };
 
   g_return_if_fail (store != NULL && write != NULL && written != NULL);
-  g_return_if_fail (!store->in_batched_write);
 
-  if (!store->batch_open)
+  if (store->writer_thread == NULL && !writer_start (store, &error))
     {
-      if (!relay_store_begin (store, &error))
-        goto failed;
-      store->batch_open = TRUE;
+      written (user_data, error);
+      if (notify != NULL)
+        notify (user_data);
+      return;
     }
-  /* Default priority, not idle: under steady load an idle source would
-   * wait for a quiet moment while every writer waits for it. */
-  if (store->batch_source == 0)
-    store->batch_source = g_idle_add_full (G_PRIORITY_DEFAULT, on_batch_idle, store, NULL);
-
-  /* A failed write undoes only itself, not the batch it joined. */
-  if (!exec_sql (store->db, "SAVEPOINT batched_write", &error))
-    goto failed;
-  store->in_batched_write = TRUE;
-  ok = write (store, user_data, &error);
-  store->in_batched_write = FALSE;
-  if (!ok)
-    {
-      exec_sql (store->db, "ROLLBACK TO batched_write; RELEASE batched_write", NULL);
-      goto failed;
-    }
-  if (!exec_sql (store->db, "RELEASE batched_write", &error))
-    goto failed;
-  g_array_append_val (store->batch_pending, queued);
-  return;
-
-failed:
-  written (user_data, error);
-  if (notify != NULL)
-    notify (user_data);
+  g_mutex_lock (&store->writer_lock);
+  g_array_append_val (store->writer_queue, queued);
+  g_cond_signal (&store->writer_wake);
+  g_mutex_unlock (&store->writer_lock);
 }
 
 void

@@ -40,12 +40,14 @@ gboolean      relay_store_begin       (RelayStore  *store,
 gboolean      relay_store_commit      (RelayStore  *store,
                                        GError     **error);
 void          relay_store_rollback    (RelayStore  *store);
-/* Group commit. write runs at once, inside a transaction shared with the
- * other batched writes of this main loop turn (a failed write undoes only
- * itself); written runs once that transaction is committed, from the main
- * loop, with NULL or the error that undid the write. Reads run in the open
- * batch; any other write (relay_store_begin, a writing statement) commits
- * the batch first. */
+/* Group commit. write runs on the store's writer thread, with that
+ * thread's own connection (the store it is given), in one transaction with
+ * the other writes queued meanwhile; a failed write undoes only itself.
+ * written runs once that transaction is committed, from the main context
+ * that was the caller's thread default, with NULL or the error that undid
+ * the write; then notify. Until then write owns user_data, and it must not
+ * touch anything the main thread does. Other writes of the main connection
+ * wait for the lock between batches; the writer stands aside for them. */
 typedef gboolean (*RelayStoreWrite)   (RelayStore   *store,
                                        gpointer      user_data,
                                        GError      **error);

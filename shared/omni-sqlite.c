@@ -4,11 +4,10 @@
 #define FAST_POLL_US     50
 #define FAST_POLL_TRIES  200    /* 10 ms of short polls, then 1 ms sleeps */
 
-static int
-busy_wait (void *data,
-           int   tries)
+int
+omni_sqlite_busy_wait_step (guint timeout_ms,
+                            int   tries)
 {
-  guint timeout_ms = GPOINTER_TO_UINT (data);
   guint64 waited_us;
 
   if (tries < FAST_POLL_TRIES)
@@ -19,6 +18,13 @@ busy_wait (void *data,
     return 0;
   g_usleep (tries < FAST_POLL_TRIES ? FAST_POLL_US : 1000);
   return 1;
+}
+
+static int
+busy_wait (void *data,
+           int   tries)
+{
+  return omni_sqlite_busy_wait_step (GPOINTER_TO_UINT (data), tries);
 }
 
 void

@@ -12,6 +12,10 @@ G_BEGIN_DECLS
  * the write lock for a few microseconds. */
 void  omni_sqlite_set_busy_wait (sqlite3 *db,
                                  guint    timeout_ms);
+/* One try of that wait, for a busy handler that does more: sleeps and
+ * returns 1 (try again), or returns 0 once timeout_ms have passed. */
+int   omni_sqlite_busy_wait_step (guint timeout_ms,
+                                  int   tries);
 
 /* NULL binds SQL NULL; the text is copied. */
 void  omni_sqlite_bind_text     (sqlite3_stmt *stmt,

@@ -575,55 +575,47 @@ test_group_commit (Fixture       *f,
   BatchCase e = { f, make_session (f, "link-e", 2), FALSE, FALSE, NULL };
   OmniSession *read;
 
-  /* a and c share a transaction; b fails in between and is told at once,
-   * undoing its own insert only. */
+  /* b fails between a and c, undoing its own insert only. Writers hear
+   * the outcome from the main loop, never from the writer thread. */
   relay_store_write_batched (f->store, write_case, on_case_written, &a, NULL);
   relay_store_write_batched (f->store, write_case, on_case_written, &b, NULL);
-  g_assert_true (b.written);
-  g_assert_error (b.error, OMNI_ERROR, OMNI_ERROR_INVALID_FIELD);
   relay_store_write_batched (f->store, write_case, on_case_written, &c, NULL);
-
-  /* Not committed, so nobody is told yet and nobody else sees it. */
   g_assert_false (a.written);
+  g_assert_false (b.written);
   g_assert_false (c.written);
-  g_assert_false (committed_elsewhere (f, a.session->id));
 
   drain_until_written (&a);
-  g_assert_true (c.written);
+  drain_until_written (&b);
+  drain_until_written (&c);
   g_assert_no_error (a.error);
+  g_assert_error (b.error, OMNI_ERROR, OMNI_ERROR_INVALID_FIELD);
   g_assert_no_error (c.error);
   g_assert_true (committed_elsewhere (f, a.session->id));
   g_assert_true (committed_elsewhere (f, c.session->id));
   g_assert_false (committed_elsewhere (f, b.session->id));
 
-  /* Reads run in the open batch (the next request's token lookup does):
-   * they commit nothing. */
-  relay_store_write_batched (f->store, write_case, on_case_written, &d, NULL);
-  read = relay_store_session_get (f->store, d.session->id, &error);
+  /* Once told, the main connection reads the write. */
+  read = relay_store_session_get (f->store, a.session->id, &error);
   g_assert_no_error (error);
   g_assert_nonnull (read);
   omni_session_free (read);
-  g_assert_false (committed_elsewhere (f, d.session->id));
 
-  /* Any other write commits the open batch first, so that write is never
-   * undone by a batch it knows nothing of. The batch's writer is still told
-   * from the main loop, not from inside that write. */
+  /* The main connection's own writes and transactions go on while batched
+   * writes are in flight; each waits for the other's lock. */
+  relay_store_write_batched (f->store, write_case, on_case_written, &d, NULL);
   g_assert_true (relay_store_session_set_status (f->store, a.session->id, OMNI_SESSION_STATUS_CANCELLED,
                                                  omni_time_now_ms (), &error));
   g_assert_no_error (error);
-  g_assert_true (committed_elsewhere (f, d.session->id));
-  g_assert_false (d.written);
-  drain_until_written (&d);
-  g_assert_no_error (d.error);
-
-  /* Its own transaction, too. */
   relay_store_write_batched (f->store, write_case, on_case_written, &e, NULL);
   g_assert_true (relay_store_begin (f->store, &error));
   g_assert_true (relay_store_commit (f->store, &error));
   g_assert_no_error (error);
-  g_assert_true (committed_elsewhere (f, e.session->id));
+  drain_until_written (&d);
   drain_until_written (&e);
+  g_assert_no_error (d.error);
   g_assert_no_error (e.error);
+  g_assert_true (committed_elsewhere (f, d.session->id));
+  g_assert_true (committed_elsewhere (f, e.session->id));
 
   for (guint i = 0; i < 5; i++)
     {
@@ -631,6 +623,97 @@ test_group_commit (Fixture       *f,
       omni_session_free (each->session);
       g_clear_error (&each->error);
     }
+}
+
+/* Under a flood of slow batched writes (the writer thread holding the write
+ * lock but for a few microseconds between batches), the main connection's
+ * writes still get their turn at the next batch, long before the flood is
+ * over: none waits for the whole queue, let alone times out. */
+#define FLOOD_WRITES   3000
+#define FLOOD_WRITE_US 300
+
+typedef struct {
+  Fixture *f;
+  guint    told;
+  guint    failed;
+  gint     executed;   /* atomic: run by the writer thread */
+} Flood;
+
+typedef struct {
+  Flood       *flood;
+  OmniSession *session;
+} FloodWrite;
+
+static gboolean
+write_flood (RelayStore *store,
+             gpointer    user_data,
+             GError    **error)
+{
+  FloodWrite *w = user_data;
+  g_autoptr(GPtrArray) invitees = g_ptr_array_new ();
+
+  g_atomic_int_inc (&w->flood->executed);
+  g_usleep (FLOOD_WRITE_US);
+  return relay_store_session_insert (store, w->session, NULL, invitees, omni_time_now_ms (), error);
+}
+
+static void
+on_flood_written (gpointer      user_data,
+                  const GError *error)
+{
+  FloodWrite *w = user_data;
+
+  w->flood->told++;
+  if (error != NULL)
+    w->flood->failed++;
+}
+
+static void
+flood_write_free (gpointer user_data)
+{
+  FloodWrite *w = user_data;
+
+  omni_session_free (w->session);
+  g_free (w);
+}
+
+static void
+test_group_commit_main_writes_get_a_turn (Fixture       *f,
+                                          gconstpointer  data)
+{
+  g_autoptr(OmniSession) target = make_session (f, "flood-target", 2);
+  g_autoptr(GPtrArray) invitees = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  Flood flood = { f, 0, 0, 0 };
+  gint64 deadline;
+
+  g_assert_true (relay_store_session_insert (f->store, target, NULL, invitees, omni_time_now_ms (), &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < FLOOD_WRITES; i++)
+    {
+      FloodWrite *w = g_new0 (FloodWrite, 1);
+      g_autofree char *link = g_strdup_printf ("flood-%u", i);
+
+      w->flood = &flood;
+      w->session = make_session (f, link, 2);
+      relay_store_write_batched (f->store, write_flood, on_flood_written, w, flood_write_free);
+    }
+  for (int i = 0; i < 10; i++)
+    {
+      OmniSessionStatus status = i % 2 ? OMNI_SESSION_STATUS_SCHEDULED : OMNI_SESSION_STATUS_LIVE;
+
+      g_assert_true (relay_store_session_set_status (f->store, target->id, status, omni_time_now_ms (), &error));
+      g_assert_no_error (error);
+    }
+  g_test_message ("10 main writes done after %d of %d batched writes", g_atomic_int_get (&flood.executed),
+                  FLOOD_WRITES);
+  g_assert_cmpint (g_atomic_int_get (&flood.executed), <, FLOOD_WRITES / 2);
+
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (flood.told < FLOOD_WRITES && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (flood.told, ==, FLOOD_WRITES);
+  g_assert_cmpuint (flood.failed, ==, 0);
 }
 
 /* Writers accepted before the store closes (SIGTERM) are committed and
@@ -733,6 +816,7 @@ main (int    argc,
   ADD ("/relay/store/guest-analytics", test_guest_analytics);
   ADD ("/relay/store/transaction-rollback", test_transaction_rollback);
   ADD ("/relay/store/group-commit", test_group_commit);
+  ADD ("/relay/store/group-commit-main-writes-get-a-turn", test_group_commit_main_writes_get_a_turn);
   ADD ("/relay/store/group-commit-at-close", test_group_commit_at_close);
 #undef ADD
   g_test_add_func ("/relay/store/upgrade-keeps-mail-state", test_upgrade_keeps_mail_state);
