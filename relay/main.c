@@ -52,6 +52,11 @@ main (int    argc,
   const char * const *group_keys[] = { http_keys, relay_keys, relay_mail_smtp_keys, relay_mail_mail_keys,
                                        relay_turn_config_keys (), NULL };
 
+  /* With TZ unset, glibc stats /etc/localtime again for every log line's
+   * timestamp; naming it reads it once. Before any thread: setenv is not
+   * thread-safe. */
+  if (g_getenv ("TZ") == NULL)
+    g_setenv ("TZ", ":/etc/localtime", FALSE);
   setlocale (LC_ALL, "");
   signal (SIGPIPE, SIG_IGN);
 

@@ -702,6 +702,10 @@ relay_store_new_id (void)
     bytes[i] = (guint8) (now >> (8 * (5 - i)));
   omni_random_bytes (bytes + 6, sizeof bytes - 6);
   for (gsize i = 0; i < sizeof bytes; i++)
-    g_snprintf (id + 2 * i, 3, "%02x", bytes[i]);
+    {
+      id[2 * i] = "0123456789abcdef"[bytes[i] >> 4];
+      id[2 * i + 1] = "0123456789abcdef"[bytes[i] & 0xf];
+    }
+  id[sizeof bytes * 2] = '\0';
   return id;
 }

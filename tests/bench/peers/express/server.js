@@ -1,37 +1,25 @@
 // The seed's stack doing the same work as omnilive-relay's session API on the
 // same schema: Bearer token → SHA-256 lookup, validation, one transaction per
 // create, upcoming list with participants. Used only by ./omni bench api.
+//
+// The database is one the relay made (`omnilive-relay host add --data-dir`),
+// so every table, index and trigger its migrations define is here too: each
+// insert maintains the same indexes and fires the same triggers as the
+// relay's.
 'use strict';
 const crypto = require('crypto');
 const express = require('express');
 const Database = require('better-sqlite3');
 
 const [,, dbPath, port] = process.argv;
-const db = new Database(dbPath);
+const db = new Database(dbPath, { fileMustExist: true });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
-db.exec(`
-CREATE TABLE IF NOT EXISTS hosts (id TEXT PRIMARY KEY, email TEXT NOT NULL, name TEXT NOT NULL,
-  is_admin INTEGER NOT NULL DEFAULT 0, token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER);
-CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, host_id TEXT NOT NULL REFERENCES hosts (id), title TEXT NOT NULL,
-  description TEXT, agenda TEXT, session_type TEXT NOT NULL, status TEXT NOT NULL, scheduled_start INTEGER NOT NULL,
-  scheduled_end INTEGER NOT NULL, actual_start INTEGER, actual_end INTEGER, max_participants INTEGER NOT NULL,
-  peak_participants INTEGER NOT NULL DEFAULT 0, enable_recording INTEGER NOT NULL, enable_screen_share INTEGER NOT NULL,
-  enable_chat INTEGER NOT NULL, waiting_room_enabled INTEGER NOT NULL, requires_approval INTEGER NOT NULL,
-  password_hash TEXT, allowed_domains TEXT NOT NULL DEFAULT '', access_link TEXT NOT NULL UNIQUE, related_ticket TEXT,
-  series_id TEXT, series_index INTEGER NOT NULL DEFAULT 0, series_count INTEGER NOT NULL DEFAULT 1,
-  sequence INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS sessions_host_start ON sessions (host_id, scheduled_start);
-CREATE TABLE IF NOT EXISTS participants (id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions (id),
-  position INTEGER NOT NULL, email TEXT NOT NULL, email_key TEXT NOT NULL, name TEXT NOT NULL,
-  invited INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, guest_token_hash TEXT UNIQUE, joined_at INTEGER,
-  left_at INTEGER, duration_ms INTEGER NOT NULL DEFAULT 0, in_call_since INTEGER, UNIQUE (session_id, email_key));
-CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, session_id TEXT REFERENCES sessions (id), kind TEXT NOT NULL,
-  recipient_email TEXT NOT NULL, recipient_name TEXT, payload TEXT NOT NULL, dedupe_key TEXT UNIQUE,
-  state TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
-  last_error TEXT, message_id TEXT, created_at INTEGER NOT NULL, sent_at INTEGER);
-`);
+if (db.pragma('user_version', { simple: true }) < 6) {
+  console.error(`${dbPath}: not a database made by omnilive-relay (schema 6 or later)`);
+  process.exit(1);
+}
 
 const PRESETS = {
   webinar: [100, true, false, false], meeting: [10, false, false, false], support_call: [2, false, false, true],
@@ -50,6 +38,9 @@ const insertParticipant = db.prepare(`INSERT INTO participants (id, session_id, 
 // (the relay's mail worker then renders and sends it; this peer sends nothing).
 const insertOutbox = db.prepare(`INSERT INTO outbox (session_id, kind, recipient_email, recipient_name, payload,
   dedupe_key, next_attempt_at, created_at) VALUES (?, 'invitation', ?, ?, ?, ?, ?, ?)`);
+// The relay fixes each session's calendar identity with its first invitation.
+const insertCalendar = db.prepare(`INSERT OR IGNORE INTO mail_calendar (session_id, uid, recurrence_id)
+  VALUES (?, ? || '@localhost.localdomain', NULL)`);
 const getSession = db.prepare('SELECT s.*, h.name AS host_name, h.email AS host_email FROM sessions s JOIN hosts h ON h.id = s.host_id WHERE s.id = ?');
 const listUpcoming = db.prepare(`SELECT s.*, h.name AS host_name, h.email AS host_email FROM sessions s JOIN hosts h ON h.id = s.host_id
   WHERE s.host_id = ? AND (s.status = 'live' OR (s.status = 'scheduled' AND s.scheduled_end > ?))
@@ -102,6 +93,7 @@ const createTx = db.transaction((row, invitees) => {
   const now = row[row.length - 1];
   const payload = JSON.stringify({ title: row[2], description: row[3], agenda: row[4], sessionType: row[5],
     start: row[6], end: row[7], accessLink: row[15] });
+  if (invitees.length > 0) insertCalendar.run(row[0], row[0]);
   invitees.forEach((p) => insertOutbox.run(row[0], p.email, p.name, payload,
     `invitation:${row[0]}:${p.email.toLowerCase()}`, now, now));
 });
@@ -152,11 +144,4 @@ app.get('/api/sessions', auth, (req, res) => {
 
 app.get('/healthz', (req, res) => res.json({ status: 'ok' }));
 
-if (process.argv[4] === 'add-host') {
-  const token = crypto.randomBytes(32).toString('base64url');
-  db.prepare('INSERT INTO hosts (id, email, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-    .run(newId(), 'bench@example.com', 'Bench', crypto.createHash('sha256').update(token).digest('hex'), Date.now());
-  console.log(token);
-  process.exit(0);
-}
 app.listen(Number(port), '127.0.0.1', () => console.log(`express peer: listening on http://127.0.0.1:${port}`));
