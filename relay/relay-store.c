@@ -320,9 +320,14 @@ relay_store_open_at_version (const char  *path,
                  "PRAGMA synchronous = NORMAL;"
                  "PRAGMA foreign_keys = ON;"
                  "PRAGMA temp_store = MEMORY;"
-                 /* Pages read through a mapping, not a pread each, after the
-                  * mail worker's writes invalidate this connection's cache. */
-                 "PRAGMA mmap_size = 268435456;"
+                 /* No memory mapping: three connections write (the API's
+                  * writer thread, the mail worker, the CLI), and SQLite
+                  * unmaps the whole mapping whenever another connection has
+                  * committed, so every read transaction paid a munmap, its
+                  * TLB shootdown and the page faults after it. Pages come
+                  * from this connection's own cache, or a pread each. */
+                 "PRAGMA mmap_size = 0;"
+                 "PRAGMA cache_size = -8192;"
                  /* The mail worker's connection checkpoints the WAL (every
                   * 1000 pages, on its own thread); the API's main loop does
                   * only when the worker has fallen far behind. */

@@ -162,7 +162,8 @@ relay_mail_db_open (const char  *path,
     }
   /* The API's connection writes too: wait for it instead of failing. */
   omni_sqlite_set_busy_wait (db, 10000);
-  if (sqlite3_exec (db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;", NULL, NULL, NULL) != SQLITE_OK)
+  /* No memory mapping, like the store's connections (relay-store.c says why). */
+  if (sqlite3_exec (db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 0;", NULL, NULL, NULL) != SQLITE_OK)
     {
       set_db_error (db, error, "Cannot configure the mail connection");
       sqlite3_close (db);
