@@ -116,46 +116,80 @@ static const guint8 needs_escape[256] = {
   ['"'] = 1, ['\\'] = 1, ['<'] = 1, ['>'] = 1, ['&'] = 1,
 };
 
+/* Word-at-a-time test for a byte that needs escaping (below 0x20, or one of
+ * the table's five): most strings have none, and checking 8 bytes at once
+ * makes the common case a bulk copy. The "has a zero byte" and "has a byte
+ * below n" tests are exact for whether any byte matches. */
+#define ONES  G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+
+static inline guint64
+has_zero_byte (guint64 v)
+{
+  return (v - ONES) & ~v & HIGHS;
+}
+
+static inline gboolean
+word_needs_escape (guint64 v)
+{
+  return (((v - ONES * 0x20) & ~v & HIGHS) |
+          has_zero_byte (v ^ (ONES * '"')) | has_zero_byte (v ^ (ONES * '\\')) |
+          has_zero_byte (v ^ (ONES * '<')) | has_zero_byte (v ^ (ONES * '>')) |
+          has_zero_byte (v ^ (ONES * '&'))) != 0;
+}
+
+static void
+append_escape (GString *out,
+               guchar   c)
+{
+  static const char hex[] = "0123456789abcdef";
+  char unicode[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
+
+  switch (c)
+    {
+    case '"':  put (out, "\\\"", 2); break;
+    case '\\': put (out, "\\\\", 2); break;
+    case '\n': put (out, "\\n", 2); break;
+    case '\r': put (out, "\\r", 2); break;
+    case '\t': put (out, "\\t", 2); break;
+    /* Control characters, and <>& so JSON is safe to embed in HTML too. */
+    default:   put (out, unicode, sizeof unicode); break;
+    }
+}
+
 void
 omni_json_append_escaped (GString    *out,
                           const char *value)
 {
-  static const char hex[] = "0123456789abcdef";
+  const char *end = value + strlen (value);
   const char *run = value;
-  const char *p;
+  const char *p = value;
 
   put_c (out, '"');
-  for (p = value; *p != '\0'; p++)
+  while (p < end)
     {
-      guchar c = (guchar) *p;
-      const char *escape = NULL;
-      char unicode[7];
+      guint64 word;
 
-      if (G_LIKELY (c >= 0x20 && !needs_escape[c]))
-        continue;
-
-      switch (c)
+      if (end - p >= 8)
         {
-        case '"':  escape = "\\\""; break;
-        case '\\': escape = "\\\\"; break;
-        case '\n': escape = "\\n"; break;
-        case '\r': escape = "\\r"; break;
-        case '\t': escape = "\\t"; break;
-        default:
-          /* Control characters, and <>& so JSON is safe to embed in HTML too. */
-          unicode[0] = '\\';
-          unicode[1] = 'u';
-          unicode[2] = '0';
-          unicode[3] = '0';
-          unicode[4] = hex[c >> 4];
-          unicode[5] = hex[c & 0xf];
-          unicode[6] = '\0';
-          escape = unicode;
-          break;
+          memcpy (&word, p, sizeof word);
+          if (!word_needs_escape (word))
+            {
+              p += 8;
+              continue;
+            }
         }
-      put (out, run, p - run);
-      put (out, escape, strlen (escape));
-      run = p + 1;
+      /* A word with something to escape, or the last few bytes: one at a time. */
+      for (const char *stop = MIN (p + 8, end); p < stop; p++)
+        {
+          guchar c = (guchar) *p;
+
+          if (G_LIKELY (c >= 0x20 && !needs_escape[c]))
+            continue;
+          put (out, run, p - run);
+          append_escape (out, c);
+          run = p + 1;
+        }
     }
   put (out, run, p - run);
   put_c (out, '"');

@@ -284,6 +284,58 @@ test_json_writer_growth (void)
   g_assert_cmpstr (json_array_get_string_element (array, 1999), ==, expected->str);
 }
 
+/* The escaper tests 8 bytes at a time: against a byte-at-a-time reference,
+ * on strings of every byte value, with what needs escaping at every offset
+ * of a word and in the tail. */
+static void
+reference_escape (GString    *out,
+                  const char *value)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    switch (*p)
+      {
+      case '"':  g_string_append (out, "\\\""); break;
+      case '\\': g_string_append (out, "\\\\"); break;
+      case '\n': g_string_append (out, "\\n"); break;
+      case '\r': g_string_append (out, "\\r"); break;
+      case '\t': g_string_append (out, "\\t"); break;
+      default:
+        if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
+          g_string_append_printf (out, "\\u%04x", *p);
+        else
+          g_string_append_c (out, (char) *p);
+      }
+  g_string_append_c (out, '"');
+}
+
+static void
+test_json_escape_words (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261126);
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      char value[41];
+      guint length = (guint) g_rand_int_range (rand, 0, sizeof value);
+      g_autoptr(GString) got = g_string_new (NULL);
+      g_autoptr(GString) expected = g_string_new (NULL);
+
+      for (guint j = 0; j < length; j++)
+        {
+          /* Mostly plain text, like real values, so a word at a time is taken. */
+          if (g_rand_int_range (rand, 0, 8) == 0)
+            value[j] = (char) g_rand_int_range (rand, 1, 256);
+          else
+            value[j] = (char) g_rand_int_range (rand, 'a', 'z' + 1);
+        }
+      value[length] = '\0';
+      omni_json_append_escaped (got, value);
+      reference_escape (expected, value);
+      g_assert_cmpstr (got->str, ==, expected->str);
+    }
+}
+
 static sqlite3 *
 open_scratch_db (const char *path)
 {
@@ -368,6 +420,7 @@ main (int    argc,
   g_test_add_func ("/shared/json/fields", test_json_fields);
   g_test_add_func ("/shared/json/writer", test_json_writer);
   g_test_add_func ("/shared/json/writer-growth", test_json_writer_growth);
+  g_test_add_func ("/shared/json/escape-words", test_json_escape_words);
   g_test_add_func ("/shared/sqlite/busy-wait", test_sqlite_busy_wait);
   g_test_add_func ("/shared/error/wire", test_error_wire);
 

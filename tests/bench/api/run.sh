@@ -67,22 +67,36 @@ PEER_PID=$!
 wait_for "http://127.0.0.1:$PEER_PORT"
 /usr/bin/python3 "$HERE/seed.py" "http://127.0.0.1:$PEER_PORT" "$PEER_TOKEN" 1000
 
-echo "api benchmark: wrk -t2 -c$CONNECTIONS -d$DURATION, 1,000 upcoming sessions stored, 100 per page (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+ROUNDS=${BENCH_ROUNDS:-3}
+# The two servers take turns, ROUNDS times each, and each column is the
+# median of its rounds: a shared machine's speed drifts over a minute, and
+# alternating puts both servers through the same drift.
+median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+column() { awk -v c="$1" '{print $c}' "$2" | median; }
+
+echo "api benchmark: wrk -t2 -c$CONNECTIONS -d$DURATION, $ROUNDS alternating rounds per server (medians), 1,000 upcoming sessions stored, 100 per page (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-34s %11s %8s %8s %8s %13s %8s %8s %8s %9s\n' "request" "relay req/s" "p99 ms" "CPU us" "API us" \
   "express req/s" "p99 ms" "CPU us" "ratio" "CPU ratio"
 for kind in get post; do
-  if [ "$kind" = get ]; then
-    label="GET /api/sessions?upcoming=true"
-    read -r r_rps r_p99 r_cpu r_main < <(measure "$RELAY_PID" "http://127.0.0.1:$RELAY_PORT/api/sessions?upcoming=true" "$TOKEN")
-    read -r e_rps e_p99 e_cpu _ < <(measure "$PEER_PID" "http://127.0.0.1:$PEER_PORT/api/sessions?upcoming=true" "$PEER_TOKEN")
-  else
-    label="POST /api/sessions"
-    read -r r_rps r_p99 r_cpu r_main < <(measure "$RELAY_PID" "http://127.0.0.1:$RELAY_PORT/api/sessions" "$TOKEN" "$HERE/post.lua")
-    read -r e_rps e_p99 e_cpu _ < <(measure "$PEER_PID" "http://127.0.0.1:$PEER_PORT/api/sessions" "$PEER_TOKEN" "$HERE/post.lua")
-  fi
+  : >"$WORK/relay.$kind"
+  : >"$WORK/peer.$kind"
+  for _ in $(seq "$ROUNDS"); do
+    if [ "$kind" = get ]; then
+      measure "$RELAY_PID" "http://127.0.0.1:$RELAY_PORT/api/sessions?upcoming=true" "$TOKEN" >>"$WORK/relay.$kind"
+      measure "$PEER_PID" "http://127.0.0.1:$PEER_PORT/api/sessions?upcoming=true" "$PEER_TOKEN" >>"$WORK/peer.$kind"
+    else
+      measure "$RELAY_PID" "http://127.0.0.1:$RELAY_PORT/api/sessions" "$TOKEN" "$HERE/post.lua" >>"$WORK/relay.$kind"
+      measure "$PEER_PID" "http://127.0.0.1:$PEER_PORT/api/sessions" "$PEER_TOKEN" "$HERE/post.lua" >>"$WORK/peer.$kind"
+    fi
+  done
+  [ "$kind" = get ] && label="GET /api/sessions?upcoming=true" || label="POST /api/sessions"
+  r_rps=$(column 1 "$WORK/relay.$kind"); r_p99=$(column 2 "$WORK/relay.$kind")
+  r_cpu=$(column 3 "$WORK/relay.$kind"); r_main=$(column 4 "$WORK/relay.$kind")
+  e_rps=$(column 1 "$WORK/peer.$kind"); e_p99=$(column 2 "$WORK/peer.$kind"); e_cpu=$(column 3 "$WORK/peer.$kind")
   ratio=$(awk -v a="$r_rps" -v b="$e_rps" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')
   cpu_ratio=$(awk -v a="$r_cpu" -v b="$e_cpu" 'BEGIN { if (a > 0) printf "%.2fx", b / a; else print "n/a" }')
   printf '%-34s %11s %8s %8s %8s %13s %8s %8s %8s %9s\n' "$label" "$r_rps" "$r_p99" "$r_cpu" "$r_main" "$e_rps" "$e_p99" "$e_cpu" "$ratio" "$cpu_ratio"
+  echo "  rounds, relay then express req/s: $(paste -d' ' <(awk '{print $1}' "$WORK/relay.$kind") <(awk '{print $1}' "$WORK/peer.$kind") | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
 done
 echo "CPU us: the server process's CPU time per request; API us: the relay's main thread alone (HTTP, JSON,"
 echo "validation, replies), without its store writer thread (the inserts and commits of POST) and its mail worker"
