@@ -303,6 +303,67 @@ test_upgrade_keeps_mail_state (void)
   g_rmdir (dir);
 }
 
+/* A page's participants are read with one statement for the whole page:
+ * each session gets its own, in invitation order, whatever the page order,
+ * exactly as a single-session read gives them. */
+static void
+test_list_participants (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  RelaySessionFilter filter = { .host_id = f->host->id, .upcoming = TRUE, .status = -1,
+                                .now_ms = omni_time_now_ms (), .limit = 100 };
+  const guint counts[] = { 3, 0, 1, 4, 2, 0, 5 };
+  int total = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
+    {
+      g_autofree char *link = g_strdup_printf ("page-%u", i);
+      g_autoptr(OmniSession) s = make_session (f, link, 10);
+      g_autoptr(GPtrArray) invitees = g_ptr_array_new_with_free_func ((GDestroyNotify) omni_invitee_free);
+
+      /* Later inserts start sooner: page order is not insertion (id) order. */
+      s->scheduled_start += (G_N_ELEMENTS (counts) - i) * OMNI_MS_PER_HOUR;
+      s->scheduled_end += (G_N_ELEMENTS (counts) - i) * OMNI_MS_PER_HOUR;
+      for (guint j = 0; j < counts[i]; j++)
+        {
+          OmniInvitee *invitee = g_new0 (OmniInvitee, 1);
+
+          /* Names sort against invitation order, so order by position shows. */
+          invitee->email = g_strdup_printf ("p%u-%u@example.com", i, counts[i] - j);
+          invitee->name = g_strdup_printf ("Person %u of session %u", j, i);
+          g_ptr_array_add (invitees, invitee);
+        }
+      g_assert_true (relay_store_session_insert (f->store, s, NULL, invitees, omni_time_now_ms (), &error));
+      g_assert_no_error (error);
+    }
+
+  list = relay_store_session_list (f->store, &filter, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, G_N_ELEMENTS (counts));
+  for (guint i = 0; i < list->len; i++)
+    {
+      OmniSession *listed = g_ptr_array_index (list, i);
+      g_autoptr(OmniSession) single = relay_store_session_get (f->store, listed->id, &error);
+      guint index = G_N_ELEMENTS (counts) - 1 - i;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (listed->participants->len, ==, counts[index]);
+      g_assert_cmpuint (single->participants->len, ==, counts[index]);
+      for (guint j = 0; j < listed->participants->len; j++)
+        {
+          OmniParticipant *a = g_ptr_array_index (listed->participants, j);
+          OmniParticipant *b = g_ptr_array_index (single->participants, j);
+          g_autofree char *email = g_strdup_printf ("p%u-%u@example.com", index, counts[index] - j);
+
+          g_assert_cmpstr (a->email, ==, email);
+          g_assert_cmpstr (a->id, ==, b->id);
+          g_assert_cmpstr (a->name, ==, b->name);
+        }
+    }
+}
+
 static void
 test_list_upcoming (Fixture       *f,
                     gconstpointer  data)
@@ -813,6 +874,7 @@ main (int    argc,
   ADD ("/relay/store/outbox-indexes", test_outbox_indexes);
   ADD ("/relay/store/session-crud", test_session_crud);
   ADD ("/relay/store/list-upcoming", test_list_upcoming);
+  ADD ("/relay/store/list-participants", test_list_participants);
   ADD ("/relay/store/guest-analytics", test_guest_analytics);
   ADD ("/relay/store/transaction-rollback", test_transaction_rollback);
   ADD ("/relay/store/group-commit", test_group_commit);
