@@ -149,6 +149,34 @@ write_create (RelayStore *store,
 {
   CreateWrite *write = user_data;
   RelayApp *app = relay_request_get_app (write->request);
+  RelayHost *host = relay_request_get_host (write->request);
+  g_autoptr(RelayHost) active = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  /* The token was taken from the host cache (RELAY_ROUTE_HOST_CONFIRMED_BY_WRITE):
+   * a host revoked or renamed since is seen here, in the create's transaction. */
+  active = relay_store_host_get_active (store, host->id, &local_error);
+  if (active == NULL)
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        omni_error_set_field (error, OMNI_ERROR_UNAUTHORIZED, NULL, "The token is not valid or has been revoked");
+      return FALSE;
+    }
+  relay_request_confirm_host (write->request);
+  for (guint i = 0; i < write->series->len; i++)
+    {
+      OmniSession *s = g_ptr_array_index (write->series, i);
+
+      if (g_strcmp0 (s->host_name, active->name) != 0 || g_strcmp0 (s->host_email, active->email) != 0)
+        {
+          g_free (s->host_name);
+          s->host_name = g_strdup (active->name);
+          g_free (s->host_email);
+          s->host_email = g_strdup (active->email);
+        }
+    }
 
   for (guint i = 0; i < write->series->len; i++)
     if (!relay_store_session_insert (store, g_ptr_array_index (write->series, i), write->password_hash,
@@ -757,7 +785,8 @@ handle_cancel (RelayRequest *request)
 static const RelayRoute session_routes[] = {
   { "GET",   "/api/me",                            handle_me,               RELAY_ROUTE_HOST },
   { "GET",   "/api/sessions",                      handle_list,             RELAY_ROUTE_HOST },
-  { "POST",  "/api/sessions",                      handle_create,           RELAY_ROUTE_HOST | RELAY_ROUTE_JSON_BODY },
+  { "POST",  "/api/sessions",                      handle_create,
+    RELAY_ROUTE_HOST | RELAY_ROUTE_JSON_BODY | RELAY_ROUTE_HOST_CONFIRMED_BY_WRITE },
   { "GET",   "/api/sessions/:id",                  handle_get,              RELAY_ROUTE_HOST },
   { "PATCH", "/api/sessions/:id",                  handle_update,           RELAY_ROUTE_HOST | RELAY_ROUTE_JSON_BODY },
   { "POST",  "/api/sessions/:id/participants",     handle_add_participants, RELAY_ROUTE_HOST | RELAY_ROUTE_JSON_BODY },

@@ -22,6 +22,7 @@ struct _RelayRequest {
   char              *params[MAX_PARAMS];
   GHashTable        *query;
   RelayHost         *host;
+  char              *host_token_hash;   /* set while the host is unconfirmed */
   JsonObject        *body;
   gboolean           replied;
   gboolean           paused;
@@ -45,6 +46,7 @@ relay_request_clear (RelayRequest *request)
     g_free (request->params[i]);
   g_clear_pointer (&request->query, g_hash_table_unref);
   g_clear_pointer (&request->host, relay_host_free);
+  g_clear_pointer (&request->host_token_hash, g_free);
   g_clear_pointer (&request->body, json_object_unref);
   if (request->paused && !request->replied)
     {
@@ -94,6 +96,27 @@ RelayHost *
 relay_request_get_host (RelayRequest *request)
 {
   return request->host;
+}
+
+void
+relay_request_confirm_host (RelayRequest *request)
+{
+  g_clear_pointer (&request->host_token_hash, g_free);
+}
+
+/* For a reply before the write confirmed the host (a refused body, a
+ * failed write): the full token check, on the main connection. */
+static gboolean
+host_still_active (RelayRequest *request)
+{
+  g_autoptr(RelayHost) host = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (request->host_token_hash == NULL)
+    return TRUE;
+  host = relay_store_host_find_by_token (request->app->store, request->host_token_hash, &error);
+  g_clear_pointer (&request->host_token_hash, g_free);
+  return host != NULL;
 }
 
 JsonObject *
@@ -150,6 +173,15 @@ finish_reply (RelayRequest *request,
   SoupMessageHeaders *headers;
 
   g_return_if_fail (!request->replied);
+  if (!host_still_active (request))
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_free (data);
+      omni_error_set_field (&error, OMNI_ERROR_UNAUTHORIZED, NULL, "The token is not valid or has been revoked");
+      relay_request_reply_error (request, error);
+      return;
+    }
   headers = begin_reply (request, status);
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
   soup_server_message_set_response (request->msg, "application/json; charset=utf-8",
@@ -343,6 +375,15 @@ authenticate (RelayRequest  *request,
     }
 
   hash = omni_token_hash (header + 7);
+  if (request->route->flags & RELAY_ROUTE_HOST_CONFIRMED_BY_WRITE)
+    {
+      request->host = relay_store_host_find_cached (request->app->store, hash);
+      if (request->host != NULL)
+        {
+          request->host_token_hash = g_steal_pointer (&hash);
+          return TRUE;
+        }
+    }
   request->host = relay_store_host_find_by_token (request->app->store, hash, &local_error);
   if (local_error != NULL)
     {

@@ -17,6 +17,13 @@ typedef enum {
   RELAY_ROUTE_HOST         = 1 << 0,  /* needs a host's Bearer token */
   RELAY_ROUTE_JSON_BODY    = 1 << 1,  /* needs a JSON object body */
   RELAY_ROUTE_OPTIONAL_BODY = 1 << 2, /* an empty body or any JSON object */
+  /* With RELAY_ROUTE_HOST: a token found in the host cache is taken as it
+   * is, without the read transaction that asks whether another connection
+   * has changed the hosts since; the handler's batched write confirms the
+   * host in its own transaction (relay_request_confirm_host). Any reply
+   * sent unconfirmed checks the token first, so a revoked token still gets
+   * 401, never another answer. */
+  RELAY_ROUTE_HOST_CONFIRMED_BY_WRITE = 1 << 3,
 } RelayRouteFlags;
 
 typedef struct {
@@ -37,6 +44,9 @@ const char   *relay_request_get_param    (RelayRequest *request,
 const char   *relay_request_get_query    (RelayRequest *request,
                                           const char   *name);
 RelayHost    *relay_request_get_host     (RelayRequest *request);
+/* From a RELAY_ROUTE_HOST_CONFIRMED_BY_WRITE handler's write (any thread):
+ * the host is still active in the write's transaction. */
+void          relay_request_confirm_host (RelayRequest *request);
 JsonObject   *relay_request_get_body     (RelayRequest *request);
 const char   *relay_request_get_client_address (RelayRequest *request);
 

@@ -133,6 +133,41 @@ relay_store_host_find_by_token (RelayStore  *store,
   return host;
 }
 
+RelayHost *
+relay_store_host_find_cached (RelayStore *store,
+                              const char *token_hash)
+{
+  /* The table itself, not relay_store_get_host_cache: that would start the
+   * read transaction this exists to save. */
+  RelayHost *cached = g_hash_table_lookup (relay_store_peek_host_cache (store), token_hash);
+
+  return cached != NULL ? host_copy (cached) : NULL;
+}
+
+RelayHost *
+relay_store_host_get_active (RelayStore  *store,
+                             const char  *host_id,
+                             GError     **error)
+{
+  sqlite3_stmt *stmt;
+  RelayHost *host = NULL;
+  int rc;
+
+  stmt = relay_store_prepare (store,
+                              "SELECT id, email, name, is_admin, created_at, revoked_at FROM hosts"
+                              " WHERE id = ? AND revoked_at IS NULL", error);
+  if (stmt == NULL)
+    return NULL;
+  omni_sqlite_bind_text (stmt, 1, host_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    host = host_from_row (stmt);
+  else if (rc != SQLITE_DONE)
+    relay_store_set_error (store, error, "Cannot look up the host");
+  sqlite3_reset (stmt);
+  return host;
+}
+
 GPtrArray *
 relay_store_host_list (RelayStore  *store,
                        GError     **error)

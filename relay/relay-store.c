@@ -378,6 +378,12 @@ relay_store_get_host_cache (RelayStore *store)
   return store->host_cache;
 }
 
+GHashTable *
+relay_store_peek_host_cache (RelayStore *store)
+{
+  return store->host_cache;
+}
+
 void
 relay_store_clear_host_cache (RelayStore *store)
 {

@@ -97,12 +97,24 @@ RelayHost    *relay_store_host_add     (RelayStore  *store,
  * data_version), so a host revoked by another process is never found.
  * The store's own host writes clear it. */
 GHashTable   *relay_store_get_host_cache   (RelayStore *store);
+/* The same table, as it is (no check). */
+GHashTable   *relay_store_peek_host_cache  (RelayStore *store);
 void          relay_store_clear_host_cache (RelayStore *store);
 /* NULL without error when no active host has that token. Answered from
  * the host cache while the database is unchanged by others. */
 RelayHost    *relay_store_host_find_by_token (RelayStore  *store,
                                               const char  *token_hash,
                                               GError     **error);
+/* What the host cache holds for that token, without asking whether the
+ * database has changed since (which costs a read transaction). Only for a
+ * request whose write re-checks the host (relay_store_host_get_active) in
+ * its own transaction. NULL when not cached. */
+RelayHost    *relay_store_host_find_cached (RelayStore  *store,
+                                            const char  *token_hash);
+/* The host with that id if it is still active; NULL without error if not. */
+RelayHost    *relay_store_host_get_active  (RelayStore  *store,
+                                            const char  *host_id,
+                                            GError     **error);
 GPtrArray    *relay_store_host_list    (RelayStore  *store,
                                         GError     **error);
 /* Revokes the active host with that e-mail or id. */

@@ -187,6 +187,55 @@ test_host_commands (void)
   relay_fixture_stop (&relay);
 }
 
+/* POST /api/sessions trusts the host cache and lets its write confirm the
+ * host (RELAY_ROUTE_HOST_CONFIRMED_BY_WRITE). A token revoked by another
+ * process is still refused on the very next create, with 401 and nothing
+ * stored, whether the body is good or bad. */
+static void
+test_revoked_token_cannot_create (void)
+{
+  RelayFixture relay = { 0 };
+  g_autofree char *start = relay_fixture_time_from_now (3600);
+  g_autofree char *good = g_strdup_printf ("{\"title\":\"After revoke\",\"scheduledStartTime\":\"%s\"}", start);
+  g_autofree char *admin = NULL;
+  const char *bad = "{\"title\":\"After revoke\",\"scheduledStartTime\":\"not a time\"}";
+  const char *emails[] = { "agent@example.com", "second@example.com" };
+  g_autofree char *second = NULL;
+  g_autoptr(RelayResponse) list = NULL;
+  JsonArray *sessions;
+
+  relay_fixture_start (&relay, NULL, NULL);
+  admin = relay_fixture_add_host (&relay, "admin@example.com", "Admin", TRUE);
+  second = relay_fixture_add_host (&relay, "second@example.com", "Second", FALSE);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      const char *token = round == 0 ? relay.token : second;
+      const char *revoke[] = { "host", "revoke", emails[round], NULL };
+      g_autoptr(RelayResponse) me = relay_fixture_request (&relay, "GET", "/api/me", token, NULL, NULL, 0);
+      g_autoptr(RelayResponse) before = relay_fixture_json (&relay, "POST", "/api/sessions", token, good);
+      g_autoptr(RelayResponse) after = NULL;
+
+      /* The token is in the host cache now. */
+      g_assert_cmpuint (me->status, ==, 200);
+      g_assert_cmpuint (before->status, ==, 201);
+      g_assert_cmpint (relay_fixture_run_cli (&relay, revoke, NULL, NULL), ==, 0);
+
+      /* Round 0: a good body, refused by the create's write. Round 1: a bad
+       * body, whose 400 would tell a revoked token more than 401 does. */
+      after = relay_fixture_json (&relay, "POST", "/api/sessions", token, round == 0 ? good : bad);
+      g_assert_cmpuint (after->status, ==, 401);
+      g_assert_cmpstr (relay_response_error_code (after), ==, "unauthorized");
+    }
+
+  /* Only the two creates made before the revokes are stored. */
+  list = relay_fixture_request (&relay, "GET", "/api/sessions?all=true&limit=500", admin, NULL, NULL, 0);
+  g_assert_cmpuint (list->status, ==, 200);
+  sessions = json_node_get_array (list->json);
+  g_assert_cmpuint (json_array_get_length (sessions), ==, 2);
+  relay_fixture_stop (&relay);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -198,6 +247,7 @@ main (int    argc,
   g_test_add_func ("/relay/process/bad-config", test_bad_config);
   g_test_add_func ("/relay/process/plain-http-warning", test_plain_http_warning);
   g_test_add_func ("/relay/process/tls", test_tls);
+  g_test_add_func ("/relay/process/revoked-token-cannot-create", test_revoked_token_cannot_create);
   g_test_add_func ("/relay/process/host-commands", test_host_commands);
 
   return g_test_run ();
