@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "omni-json"
 
 #include "omni-json.h"
+#include "omni-json-reader.h"
 #include "omni-error.h"
 
 #include <string.h>
@@ -73,6 +74,19 @@ omni_json_parse_object (const char  *data,
       omni_error_set_field (error, OMNI_ERROR_INVALID_JSON, NULL,
                             "The request body nests deeper than %d levels", OMNI_JSON_MAX_DEPTH);
       return NULL;
+    }
+
+  /* Everyday bodies take the fast reader; JsonParser reads (or explains)
+   * the rest. */
+  root = omni_json_read_strict (data, len, OMNI_JSON_MAX_DEPTH);
+  if (root != NULL)
+    {
+      JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root)) : NULL;
+
+      json_node_unref (root);
+      if (object == NULL)
+        omni_error_set_field (error, OMNI_ERROR_INVALID_JSON, NULL, "The request body must be a JSON object");
+      return object;
     }
 
   parser = json_parser_new_immutable ();

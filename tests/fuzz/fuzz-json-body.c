@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "omni-json.h"
+#include "json-reader-check.h"
 #include "omni-session.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
@@ -18,6 +19,12 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   g_autoptr(OmniSession) decoded = NULL;
   JsonArray *participants;
 
+  {
+    g_autofree char *why = NULL;
+
+    if (!omni_test_json_reader_agrees ((const char *) data, size, &why))
+      g_error ("%s", why);
+  }
   object = omni_json_parse_object ((const char *) data, size, 1024 * 1024, NULL);
   if (object == NULL)
     return 0;

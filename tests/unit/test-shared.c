@@ -5,6 +5,8 @@
 #include "omni-error.h"
 #include "omni-json.h"
 #include "omni-json-writer.h"
+#include "omni-json-reader.h"
+#include "json-reader-check.h"
 #include "omni-sqlite.h"
 
 #include <glib/gstdio.h>
@@ -336,6 +338,78 @@ test_json_escape_words (void)
     }
 }
 
+/* The fast reader takes everyday bodies, declines the unusual, and agrees
+ * with JsonParser on everything it takes: a fixed table, then 30,000
+ * mutations of a request body (characters inserted, dropped or replaced
+ * with JSON's own). */
+static void
+test_json_reader (void)
+{
+  static const char * const taken[] = {
+    "{}", " { } ", "[]", "{\"a\":1}", "{\"a\":-9223372036854775808,\"b\":9223372036854775807}",
+    "{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}", "{\"é\":\"ü\"}",
+    "{\"a\":[true,false,null,{\"b\":[]}]}", "{\"dup\":1,\"x\":2,\"dup\":3}", "\"text\"", "0", "-12",
+    "{\"\":\"\"}", "\t\r\n{\"a\" : [ 1 , 2 ] }\n",
+  };
+  static const char * const declined[] = {
+    "", "{", "}", "{\"a\":}", "{\"a\" 1}", "{\"a\":1,}", "[1,]", "{a:1}", "{'a':1}", "01", "-0", "1.5",
+    "1e3", "9223372036854775808", "-9223372036854775809", "\"\\ud800\"", "\"\\udc00\"", "\"\\u0000\"",
+    "\"\\x\"", "\"a\nb\"", "tru", "nulll", "{} {}", "[1 2]", "+1",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+  };
+  static const char alphabet[] = "{}[]\":,\\ -0123456789.eEtrufalsn\n/bu\xc3\xa9";
+  const char *body = "{\"title\":\"Support \\\"call\\\"\",\"maxParticipants\":10,\"enableChat\":true,"
+                     "\"participants\":[{\"email\":\"a@example.com\",\"name\":null}],\"agenda\":\"\\u00e9\"}";
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  guint mutants_taken = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (taken); i++)
+    {
+      g_autoptr(JsonNode) node = omni_json_read_strict (taken[i], strlen (taken[i]), OMNI_JSON_MAX_DEPTH);
+      g_autofree char *why = NULL;
+
+      g_test_message ("taken: %s", taken[i]);
+      g_assert_nonnull (node);
+      if (!omni_test_json_reader_agrees (taken[i], strlen (taken[i]), &why))
+        g_error ("%s", why);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (declined); i++)
+    {
+      g_test_message ("declined: %s", declined[i]);
+      g_assert_null (omni_json_read_strict (declined[i], strlen (declined[i]), OMNI_JSON_MAX_DEPTH));
+    }
+
+  for (guint i = 0; i < 30000; i++)
+    {
+      g_autoptr(GString) text = g_string_new (body);
+      g_autofree char *why = NULL;
+      guint edits = (guint) g_rand_int_range (rand, 1, 4);
+
+      for (guint e = 0; e < edits; e++)
+        {
+          guint at = (guint) g_rand_int_range (rand, 0, (gint32) text->len + 1);
+          char c = alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
+
+          switch (g_rand_int_range (rand, 0, 3))
+            {
+            case 0: g_string_insert_c (text, at, c); break;
+            case 1: if (at < text->len) g_string_erase (text, at, 1); break;
+            default: if (at < text->len) text->str[at] = c; break;
+            }
+        }
+      if (!omni_test_json_reader_agrees (text->str, text->len, &why))
+        g_error ("%s", why);
+      if (g_utf8_validate (text->str, (gssize) text->len, NULL))
+        {
+          g_autoptr(JsonNode) node = omni_json_read_strict (text->str, text->len, OMNI_JSON_MAX_DEPTH);
+          mutants_taken += node != NULL;
+        }
+    }
+  /* Enough of them still valid for the comparison to mean something. */
+  g_test_message ("%u of 30000 mutants read by the fast reader", mutants_taken);
+  g_assert_cmpuint (mutants_taken, >, 3000);
+}
+
 static sqlite3 *
 open_scratch_db (const char *path)
 {
@@ -421,6 +495,7 @@ main (int    argc,
   g_test_add_func ("/shared/json/writer", test_json_writer);
   g_test_add_func ("/shared/json/writer-growth", test_json_writer_growth);
   g_test_add_func ("/shared/json/escape-words", test_json_escape_words);
+  g_test_add_func ("/shared/json/reader", test_json_reader);
   g_test_add_func ("/shared/sqlite/busy-wait", test_sqlite_busy_wait);
   g_test_add_func ("/shared/error/wire", test_error_wire);
 
