@@ -102,12 +102,29 @@ void
 omni_json_writer_member (OmniJsonWriter *writer,
                          const char     *name)
 {
-  before_value (writer);
-  put_c (writer->out, '"');
-  put (writer->out, name, strlen (name));
-  put (writer->out, "\":", 2);
+  guint64 bit = G_GUINT64_CONSTANT (1) << writer->depth;
+  gsize n = strlen (name);
+  GString *out = writer->out;
+  char *at;
+
+  /* ,"name": in one piece: a list writes some 50 members per session. */
+  if (G_UNLIKELY (out->len + n + 4 >= out->allocated_len))
+    g_string_set_size (out, out->len + n + 4);
+  else
+    out->len += n + 4;
+  at = out->str + out->len - (n + 4);
+  if (writer->needs_comma & bit)
+    *at++ = ',';
+  else
+    out->len--;
+  *at++ = '"';
+  memcpy (at, name, n);
+  at += n;
+  *at++ = '"';
+  *at++ = ':';
+  *at = '\0';
   /* The value that follows belongs to this member: no comma before it. */
-  writer->needs_comma &= ~(G_GUINT64_CONSTANT (1) << writer->depth);
+  writer->needs_comma &= ~bit;
 }
 
 /* Besides control characters: quote, backslash, and <>& so JSON is safe to

@@ -284,6 +284,40 @@ test_json_writer_growth (void)
   array = json_node_get_array (json_parser_get_root (parser));
   g_assert_cmpuint (json_array_get_length (array), ==, 2000);
   g_assert_cmpstr (json_array_get_string_element (array, 1999), ==, expected->str);
+
+  /* Members too: each is written in one piece, crossing reallocations. */
+  {
+    g_autoptr(GString) members = g_string_sized_new (1);
+    g_autoptr(JsonParser) reparser = json_parser_new ();
+    const char *letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";   /* names need no escaping */
+    JsonObject *object;
+
+    omni_json_writer_init (&w, members);
+    omni_json_writer_begin_object (&w);
+    for (guint i = 0; i < 2000; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("member%u%.*s", i, (int) (i % 37), letters);
+
+        omni_json_writer_member_int (&w, name, i);
+      }
+    omni_json_writer_member (&w, "nested");
+    omni_json_writer_begin_object (&w);
+    omni_json_writer_member_bool (&w, "", TRUE);
+    omni_json_writer_end_object (&w);
+    omni_json_writer_end_object (&w);
+
+    g_assert_cmpuint (strlen (members->str), ==, members->len);
+    g_assert_true (json_parser_load_from_data (reparser, members->str, (gssize) members->len, NULL));
+    object = json_node_get_object (json_parser_get_root (reparser));
+    g_assert_cmpuint (json_object_get_size (object), ==, 2001);
+    for (guint i = 0; i < 2000; i += 97)
+      {
+        g_autofree char *name = g_strdup_printf ("member%u%.*s", i, (int) (i % 37), letters);
+
+        g_assert_cmpint (json_object_get_int_member (object, name), ==, i);
+      }
+    g_assert_true (json_object_get_boolean_member (json_object_get_object_member (object, "nested"), ""));
+  }
 }
 
 /* The escaper tests 8 bytes at a time: against a byte-at-a-time reference,
