@@ -174,6 +174,7 @@ post_full (EngineMediaGuest *self,
            GstCaps          *caps)
 {
   Post *p = g_new0 (Post, 1);
+  GSource *source;
 
   p->pad = pad ? gst_object_ref (pad) : NULL;
   p->caps = caps ? gst_caps_ref (caps) : NULL;
@@ -182,7 +183,16 @@ post_full (EngineMediaGuest *self,
   p->text = g_strdup (text);
   p->number = number;
   p->object = object;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, post_dispatch, p, post_free);
+  /* Always a source, never g_main_context_invoke: that calls straight away,
+   * on this (webrtcbin's) thread, whenever it can acquire a context nobody
+   * is iterating, and a signal would then reach nobody yet, or the wrong
+   * thread. A guest's first offer was lost that way about one test run in
+   * ten: emitted before the caller of add_guest had connected to it. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, post_dispatch, p, post_free);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 static void
