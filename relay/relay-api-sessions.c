@@ -154,14 +154,15 @@ write_create (RelayStore *store,
   g_autoptr(GError) local_error = NULL;
 
   /* The token was taken from the host cache (RELAY_ROUTE_HOST_CONFIRMED_BY_WRITE):
-   * a host revoked or renamed since is seen here, in the create's transaction. */
+   * a host revoked or renamed since is seen here, in the create's transaction,
+   * and the sessions carry the host as stored. */
   active = relay_store_host_get_active (store, host->id, &local_error);
   if (active == NULL)
     {
       if (local_error != NULL)
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
-        omni_error_set_field (error, OMNI_ERROR_UNAUTHORIZED, NULL, "The token is not valid or has been revoked");
+        relay_http_set_token_refused (error);
       return FALSE;
     }
   relay_request_confirm_host (write->request);
@@ -169,13 +170,8 @@ write_create (RelayStore *store,
     {
       OmniSession *s = g_ptr_array_index (write->series, i);
 
-      if (g_strcmp0 (s->host_name, active->name) != 0 || g_strcmp0 (s->host_email, active->email) != 0)
-        {
-          g_free (s->host_name);
-          s->host_name = g_strdup (active->name);
-          g_free (s->host_email);
-          s->host_email = g_strdup (active->email);
-        }
+      s->host_name = g_strdup (active->name);
+      s->host_email = g_strdup (active->email);
     }
 
   for (guint i = 0; i < write->series->len; i++)
@@ -264,9 +260,7 @@ finish_create (CreateWrite *write)
       OmniSession *s = omni_session_new ();
 
       s->id = relay_store_new_id ();
-      s->host_id = g_strdup (host->id);
-      s->host_name = g_strdup (host->name);
-      s->host_email = g_strdup (host->email);
+      s->host_id = g_strdup (host->id);   /* name and e-mail: write_create, from the host as stored */
       s->title = g_strdup (first->title);
       s->description = g_strdup (first->description);
       s->agenda = g_strdup (first->agenda);

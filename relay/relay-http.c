@@ -99,6 +99,12 @@ relay_request_get_host (RelayRequest *request)
 }
 
 void
+relay_http_set_token_refused (GError **error)
+{
+  omni_error_set_field (error, OMNI_ERROR_UNAUTHORIZED, NULL, "The token is not valid or has been revoked");
+}
+
+void
 relay_request_confirm_host (RelayRequest *request)
 {
   g_clear_pointer (&request->host_token_hash, g_free);
@@ -178,7 +184,7 @@ finish_reply (RelayRequest *request,
       g_autoptr(GError) error = NULL;
 
       g_free (data);
-      omni_error_set_field (&error, OMNI_ERROR_UNAUTHORIZED, NULL, "The token is not valid or has been revoked");
+      relay_http_set_token_refused (&error);
       relay_request_reply_error (request, error);
       return;
     }
@@ -370,7 +376,7 @@ authenticate (RelayRequest  *request,
     }
   if (strlen (header + 7) > 512)
     {
-      omni_error_set_field (error, OMNI_ERROR_UNAUTHORIZED, NULL, "The token is not valid or has been revoked");
+      relay_http_set_token_refused (error);
       return FALSE;
     }
 
@@ -392,7 +398,7 @@ authenticate (RelayRequest  *request,
     }
   if (request->host == NULL)
     {
-      omni_error_set_field (error, OMNI_ERROR_UNAUTHORIZED, NULL, "The token is not valid or has been revoked");
+      relay_http_set_token_refused (error);
       return FALSE;
     }
   return TRUE;

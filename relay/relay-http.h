@@ -47,6 +47,8 @@ RelayHost    *relay_request_get_host     (RelayRequest *request);
 /* From a RELAY_ROUTE_HOST_CONFIRMED_BY_WRITE handler's write (any thread):
  * the host is still active in the write's transaction. */
 void          relay_request_confirm_host (RelayRequest *request);
+/* The 401 of a host token that is unknown or revoked. */
+void          relay_http_set_token_refused (GError **error);
 JsonObject   *relay_request_get_body     (RelayRequest *request);
 const char   *relay_request_get_client_address (RelayRequest *request);
 

@@ -33,6 +33,9 @@ host_copy (const RelayHost *host)
   return copy;
 }
 
+/* The columns host_from_row reads. */
+#define HOST_SELECT "SELECT id, email, name, is_admin, created_at, revoked_at FROM hosts"
+
 static RelayHost *
 host_from_row (sqlite3_stmt *stmt)
 {
@@ -95,6 +98,32 @@ relay_store_host_add (RelayStore  *store,
   return g_steal_pointer (&host);
 }
 
+/* The active host the statement (sql, one parameter: key) finds; NULL
+ * without error when there is none. */
+static RelayHost *
+select_active_host (RelayStore  *store,
+                    const char  *sql,
+                    const char  *key,
+                    GError     **error)
+{
+  sqlite3_stmt *stmt = relay_store_prepare (store, sql, error);
+  RelayHost *host = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  omni_sqlite_bind_text (stmt, 1, key);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    host = host_from_row (stmt);
+  else if (rc != SQLITE_DONE)
+    relay_store_set_error (store, error, "Cannot look up the host");
+  sqlite3_reset (stmt);
+  return host;
+}
+
+#define ACTIVE_HOST_SELECT HOST_SELECT " WHERE revoked_at IS NULL"
+
 RelayHost *
 relay_store_host_find_by_token (RelayStore  *store,
                                 const char  *token_hash,
@@ -102,28 +131,14 @@ relay_store_host_find_by_token (RelayStore  *store,
 {
   GHashTable *cache = relay_store_get_host_cache (store);
   RelayHost *cached = g_hash_table_lookup (cache, token_hash);
-  sqlite3_stmt *stmt;
-  RelayHost *host = NULL;
-  int rc;
+  RelayHost *host;
 
   /* Every request with a host token asks this: the cache saves a SELECT
    * (and its row copies) per request. Unknown tokens are not cached. */
   if (cached != NULL)
     return host_copy (cached);
 
-  stmt = relay_store_prepare (store,
-                              "SELECT id, email, name, is_admin, created_at, revoked_at FROM hosts"
-                              " WHERE token_hash = ? AND revoked_at IS NULL", error);
-  if (stmt == NULL)
-    return NULL;
-  omni_sqlite_bind_text (stmt, 1, token_hash);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    host = host_from_row (stmt);
-  else if (rc != SQLITE_DONE)
-    relay_store_set_error (store, error, "Cannot look up the host");
-  sqlite3_reset (stmt);
-
+  host = select_active_host (store, ACTIVE_HOST_SELECT " AND token_hash = ?", token_hash, error);
   if (host != NULL)
     {
       if (g_hash_table_size (cache) >= HOST_CACHE_MAX)
@@ -149,23 +164,7 @@ relay_store_host_get_active (RelayStore  *store,
                              const char  *host_id,
                              GError     **error)
 {
-  sqlite3_stmt *stmt;
-  RelayHost *host = NULL;
-  int rc;
-
-  stmt = relay_store_prepare (store,
-                              "SELECT id, email, name, is_admin, created_at, revoked_at FROM hosts"
-                              " WHERE id = ? AND revoked_at IS NULL", error);
-  if (stmt == NULL)
-    return NULL;
-  omni_sqlite_bind_text (stmt, 1, host_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    host = host_from_row (stmt);
-  else if (rc != SQLITE_DONE)
-    relay_store_set_error (store, error, "Cannot look up the host");
-  sqlite3_reset (stmt);
-  return host;
+  return select_active_host (store, ACTIVE_HOST_SELECT " AND id = ?", host_id, error);
 }
 
 GPtrArray *
@@ -176,9 +175,7 @@ relay_store_host_list (RelayStore  *store,
   sqlite3_stmt *stmt;
   int rc;
 
-  stmt = relay_store_prepare (store,
-                              "SELECT id, email, name, is_admin, created_at, revoked_at FROM hosts"
-                              " ORDER BY created_at, email", error);
+  stmt = relay_store_prepare (store, HOST_SELECT " ORDER BY created_at, email", error);
   if (stmt == NULL)
     return NULL;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)

@@ -332,8 +332,6 @@ load_page_participants (RelayStore  *store,
 
   if (sessions->len == 0)
     return TRUE;
-  if (sessions->len == 1)
-    return load_participants (store, g_ptr_array_index (sessions, 0), error);
 
   by_id = g_hash_table_new (g_str_hash, g_str_equal);
   ids = g_string_sized_new (sessions->len * 28 + 2);
@@ -362,7 +360,7 @@ load_page_participants (RelayStore  *store,
         g_ptr_array_add (session->participants, participant_from_row (stmt, 1));
     }
   sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
+  sqlite3_clear_bindings (stmt);   /* ids->str goes away with this call */
   if (rc != SQLITE_DONE)
     {
       relay_store_set_error (store, error, "Cannot read participants");

@@ -494,6 +494,17 @@ batched_write_array_new (void)
   return writes;
 }
 
+/* A statement without results, prepared once. */
+static gboolean
+exec_cached (RelayStore  *store,
+             const char  *sql,
+             GError     **error)
+{
+  sqlite3_stmt *stmt = relay_store_prepare (store, sql, error);
+
+  return stmt != NULL && relay_store_exec_stmt (store, stmt, error);
+}
+
 /* One transaction for the whole batch; a failed write is rolled back to its
  * savepoint and undoes only itself. Runs on the writer thread. */
 static void
@@ -507,32 +518,25 @@ writer_commit_batch (RelayStore *writer,
   for (guint i = 0; i < batch->len; i++)
     {
       BatchedWrite *write = &g_array_index (batch, BatchedWrite, i);
-      sqlite3_stmt *savepoint = relay_store_prepare (writer, "SAVEPOINT batched_write", &error);
 
-      if (savepoint == NULL || !relay_store_exec_stmt (writer, savepoint, &error))
-        {
-          relay_store_rollback (writer);
-          goto failed;
-        }
-      if (write->write (writer, write->user_data, &write->error))
-        {
-          sqlite3_stmt *release = relay_store_prepare (writer, "RELEASE batched_write", &error);
-
-          if (release == NULL || !relay_store_exec_stmt (writer, release, &error))
-            {
-              relay_store_rollback (writer);
-              goto failed;
-            }
-        }
-      else
+      if (!exec_cached (writer, "SAVEPOINT batched_write", &error))
+        goto rollback;
+      if (!write->write (writer, write->user_data, &write->error))
         {
           if (write->error == NULL)
             g_set_error_literal (&write->error, OMNI_ERROR, OMNI_ERROR_STORAGE, "The write failed");
-          exec_sql (writer->db, "ROLLBACK TO batched_write; RELEASE batched_write", NULL);
+          if (!exec_cached (writer, "ROLLBACK TO batched_write", &error))
+            goto rollback;
         }
+      if (!exec_cached (writer, "RELEASE batched_write", &error))
+        goto rollback;
     }
   if (relay_store_commit (writer, &error))
     return;
+  goto failed;
+
+rollback:
+  relay_store_rollback (writer);
 
 failed:
   g_warning ("Cannot commit %u batched write(s): %s", batch->len, error->message);
@@ -631,6 +635,9 @@ writer_start (RelayStore  *store,
   store->writer = relay_store_open (path, error);
   if (store->writer == NULL)
     return FALSE;
+  /* The writer waits for the lock like any connection; only the main
+   * connection's wait makes the writer stand aside. */
+  omni_sqlite_set_busy_wait (store->writer->db, 5000);
   store->writer_queue = g_array_new (FALSE, TRUE, sizeof (BatchedWrite));
   store->writer_done = batched_write_array_new ();
   store->writer_done_source = g_source_new (&writer_done_funcs, sizeof (GSource));

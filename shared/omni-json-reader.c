@@ -170,48 +170,46 @@ read_word (Reader     *reader,
   return TRUE;
 }
 
+/* Takes c, and the whitespace after it, if c comes next. */
+static gboolean
+take (Reader *reader,
+      char    c)
+{
+  if (reader->p >= reader->end || *reader->p != c)
+    return FALSE;
+  reader->p++;
+  skip_space (reader);
+  return TRUE;
+}
+
 static JsonNode *
 read_object (Reader *reader)
 {
   g_autoptr(JsonObject) object = json_object_new ();
   JsonNode *node;
 
-  reader->p++;
-  skip_space (reader);
-  if (reader->p < reader->end && *reader->p == '}')
-    reader->p++;
-  else
-    for (;;)
-      {
-        g_autofree char *name = NULL;
-        JsonNode *member;
+  take (reader, '{');
+  if (!take (reader, '}'))
+    {
+      do
+        {
+          g_autofree char *name = NULL;
+          JsonNode *member;
 
-        if (reader->p >= reader->end || *reader->p != '"' || !read_string (reader))
-          return NULL;
-        name = g_strndup (reader->text->str, reader->text->len);
-        skip_space (reader);
-        if (reader->p >= reader->end || *reader->p != ':')
-          return NULL;
-        reader->p++;
-        skip_space (reader);
-        member = read_value (reader);
-        if (member == NULL)
-          return NULL;
-        json_object_set_member (object, name, member);
-        skip_space (reader);
-        if (reader->p < reader->end && *reader->p == ',')
-          {
-            reader->p++;
-            skip_space (reader);
-            continue;
-          }
-        if (reader->p < reader->end && *reader->p == '}')
-          {
-            reader->p++;
-            break;
-          }
+          if (reader->p >= reader->end || *reader->p != '"' || !read_string (reader))
+            return NULL;
+          /* A copy: reading the value reuses reader->text. */
+          name = g_strndup (reader->text->str, reader->text->len);
+          skip_space (reader);
+          if (!take (reader, ':') || (member = read_value (reader)) == NULL)
+            return NULL;
+          json_object_set_member (object, name, member);
+          skip_space (reader);
+        }
+      while (take (reader, ','));
+      if (!take (reader, '}'))
         return NULL;
-      }
+    }
   node = json_node_alloc ();
   json_node_init_object (node, object);
   return node;
@@ -223,32 +221,22 @@ read_array (Reader *reader)
   g_autoptr(JsonArray) array = json_array_new ();
   JsonNode *node;
 
-  reader->p++;
-  skip_space (reader);
-  if (reader->p < reader->end && *reader->p == ']')
-    reader->p++;
-  else
-    for (;;)
-      {
-        JsonNode *element = read_value (reader);
+  take (reader, '[');
+  if (!take (reader, ']'))
+    {
+      do
+        {
+          JsonNode *element = read_value (reader);
 
-        if (element == NULL)
-          return NULL;
-        json_array_add_element (array, element);
-        skip_space (reader);
-        if (reader->p < reader->end && *reader->p == ',')
-          {
-            reader->p++;
-            skip_space (reader);
-            continue;
-          }
-        if (reader->p < reader->end && *reader->p == ']')
-          {
-            reader->p++;
-            break;
-          }
+          if (element == NULL)
+            return NULL;
+          json_array_add_element (array, element);
+          skip_space (reader);
+        }
+      while (take (reader, ','));
+      if (!take (reader, ']'))
         return NULL;
-      }
+    }
   node = json_node_alloc ();
   json_node_init_array (node, array);
   return node;

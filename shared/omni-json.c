@@ -49,7 +49,7 @@ omni_json_parse_object (const char  *data,
 {
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
 
   if (len > max_len)
     {
@@ -69,42 +69,34 @@ omni_json_parse_object (const char  *data,
                             "The request body is not valid UTF-8 text");
       return NULL;
     }
-  if (!check_depth (data, len))
-    {
-      omni_error_set_field (error, OMNI_ERROR_INVALID_JSON, NULL,
-                            "The request body nests deeper than %d levels", OMNI_JSON_MAX_DEPTH);
-      return NULL;
-    }
 
-  /* Everyday bodies take the fast reader; JsonParser reads (or explains)
-   * the rest. */
+  /* Everyday bodies take the fast reader (which keeps to the depth limit
+   * itself); JsonParser reads, or explains, the rest. */
   root = omni_json_read_strict (data, len, OMNI_JSON_MAX_DEPTH);
-  if (root != NULL)
+  if (root == NULL)
     {
-      JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root)) : NULL;
-
-      json_node_unref (root);
-      if (object == NULL)
-        omni_error_set_field (error, OMNI_ERROR_INVALID_JSON, NULL, "The request body must be a JSON object");
-      return object;
+      if (!check_depth (data, len))
+        {
+          omni_error_set_field (error, OMNI_ERROR_INVALID_JSON, NULL,
+                                "The request body nests deeper than %d levels", OMNI_JSON_MAX_DEPTH);
+          return NULL;
+        }
+      parser = json_parser_new_immutable ();
+      if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error))
+        {
+          omni_error_set_field (error, OMNI_ERROR_INVALID_JSON, NULL,
+                                "The request body is not valid JSON: %s", local_error->message);
+          return NULL;
+        }
+      root = json_parser_get_root (parser) != NULL ? json_node_ref (json_parser_get_root (parser)) : NULL;
     }
 
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error))
-    {
-      omni_error_set_field (error, OMNI_ERROR_INVALID_JSON, NULL,
-                            "The request body is not valid JSON: %s", local_error->message);
-      return NULL;
-    }
-
-  root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       omni_error_set_field (error, OMNI_ERROR_INVALID_JSON, NULL,
                             "The request body must be a JSON object");
       return NULL;
     }
-
   return json_object_ref (json_node_get_object (root));
 }
 

@@ -66,6 +66,23 @@ set_db_error (sqlite3     *db,
   return FALSE;
 }
 
+/* Ends a transaction begun with BEGIN IMMEDIATE: commits when its work went
+ * well (ok), and rolls back when it did not (error already set) or when the
+ * commit fails. */
+static gboolean
+end_transaction (sqlite3     *db,
+                 gboolean     ok,
+                 const char  *what,
+                 GError     **error)
+{
+  if (ok && sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    return TRUE;
+  if (ok)
+    set_db_error (db, error, what);
+  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
 /* Statements are prepared once per connection and reused: preparing them on
  * every call was a third of the CPU a POST /api/sessions costs. A
  * connection's statements are finalized when it closes: SQLite reports
@@ -614,23 +631,15 @@ relay_mail_outbox_mark_all_sent (sqlite3  *db,
                                  gint64    now_ms,
                                  GError  **error)
 {
+  gboolean ok = TRUE;
+
   if (ids->len == 0)
     return TRUE;
   if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     return set_db_error (db, error, "Cannot mark messages sent");
-  for (guint i = 0; i < ids->len; i++)
-    if (!relay_mail_outbox_mark_sent (db, g_array_index (ids, gint64, i), now_ms, error))
-      {
-        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-        return FALSE;
-      }
-  if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    {
-      set_db_error (db, error, "Cannot mark messages sent");
-      sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-      return FALSE;
-    }
-  return TRUE;
+  for (guint i = 0; ok && i < ids->len; i++)
+    ok = relay_mail_outbox_mark_sent (db, g_array_index (ids, gint64, i), now_ms, error);
+  return end_transaction (db, ok, "Cannot mark messages sent", error);
 }
 
 gboolean
@@ -732,13 +741,8 @@ queue_due_reminders (RelayMail  *mail,
   for (guint i = 0; sessions != NULL && i < sessions->len; i++)
     if (!relay_mail_enqueue (mail, db, RELAY_MAIL_REMINDER, g_ptr_array_index (sessions, i), NULL, NULL, error))
       g_clear_pointer (&sessions, g_ptr_array_unref);
-  if (sessions == NULL || sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    {
-      if (sessions != NULL)
-        set_db_error (db, error, "Cannot queue reminders");
-      sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-      return FALSE;
-    }
+  if (!end_transaction (db, sessions != NULL, "Cannot queue reminders", error))
+    return FALSE;
   g_debug ("Queued reminders for %u session(s)", sessions->len);
   return TRUE;
 }

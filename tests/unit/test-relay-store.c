@@ -303,6 +303,14 @@ test_upgrade_keeps_mail_state (void)
   g_rmdir (dir);
 }
 
+/* The fixture host's upcoming sessions, first page. */
+static RelaySessionFilter
+upcoming_of_host (Fixture *f)
+{
+  return (RelaySessionFilter) { .host_id = f->host->id, .upcoming = TRUE, .status = -1,
+                                .now_ms = omni_time_now_ms (), .limit = 100 };
+}
+
 /* A page's participants are read with one statement for the whole page:
  * each session gets its own, in invitation order, whatever the page order,
  * exactly as a single-session read gives them. */
@@ -312,8 +320,7 @@ test_list_participants (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = NULL;
-  RelaySessionFilter filter = { .host_id = f->host->id, .upcoming = TRUE, .status = -1,
-                                .now_ms = omni_time_now_ms (), .limit = 100 };
+  RelaySessionFilter filter = upcoming_of_host (f);
   const guint counts[] = { 3, 0, 1, 4, 2, 0, 5 };
   int total = 0;
 
@@ -370,8 +377,7 @@ test_list_upcoming (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = NULL;
-  RelaySessionFilter filter = { .host_id = f->host->id, .upcoming = TRUE, .status = -1,
-                                .now_ms = omni_time_now_ms (), .limit = 100 };
+  RelaySessionFilter filter = upcoming_of_host (f);
   int total = 0;
 
   for (int i = 0; i < 5; i++)
